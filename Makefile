@@ -1,0 +1,54 @@
+# Deskmate: `make run` starts the assistant and opens a chat; `make test` runs every test.
+# Both set up everything on a fresh machine (Python 3.10 venv, dependencies, seed data, trained model).
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+AS ?= zhangwei
+MODEL := models/deskmate.tar.gz
+NLU_SOURCES := $(shell find data domain -name '*.yml' 2>/dev/null) config.yml $(wildcard nlu/*.py) nlu/domain_words.txt
+
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 3
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export PYTHONWARNINGS := ignore
+
+.PHONY: run test eval bench venv seed model lint clean
+
+run: venv seed $(MODEL) ## start the assistant service and Rasa, chat as $(AS), stop all on exit
+	$(BIN)/assistant run --as $(AS)
+
+test: venv $(MODEL) ## every check: pip check, ruff, rasa data validate, unit/store/API tests, stories, dialogues
+	$(BIN)/pip check
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -ra $(PYTEST_ARGS)
+
+eval: venv data/nlu/lookups.yml ## NLU cross-validation and held-out figures per language (results/)
+	$(BIN)/python -m tools.eval_nlu
+
+bench: venv $(MODEL) ## latency, throughput, memory and training time against a bare-Rasa baseline (results/)
+	$(BIN)/python -m tools.bench
+
+venv: $(BIN)/.installed
+
+$(BIN)/.installed: pyproject.toml constraints.txt
+	@PY=$$(scripts/find-python310) || exit 1; \
+	  [ -x $(BIN)/python ] || { echo "creating $(VENV) with $$PY"; $$PY -m venv $(VENV); }
+	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	@touch $@
+
+seed: venv ## load the sample company into the database (idempotent)
+	$(BIN)/assistant seed
+
+data/nlu/lookups.yml: company/people.yml assistant/company.py | venv
+	$(BIN)/assistant lookups --output $@
+
+model: $(MODEL)
+
+$(MODEL): $(NLU_SOURCES) data/nlu/lookups.yml | venv
+	$(BIN)/rasa train --domain domain --config config.yml --data data --out models --fixed-model-name deskmate
+
+lint: venv
+	$(BIN)/ruff check .
+
+clean: ## remove generated files (keeps the venv)
+	rm -rf models var results data/nlu/lookups.yml .pytest_cache

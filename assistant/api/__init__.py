@@ -1,0 +1,1 @@
+"""HTTP API (aiohttp): servlets parse and authorize, then call the services in assistant/."""

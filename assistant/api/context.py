@@ -1,0 +1,19 @@
+"""What a servlet needs from its request: the process's Assistant and the authenticated principal."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from assistant.auth import Principal
+from assistant.core import Assistant
+
+ASSISTANT = web.AppKey("assistant", Assistant)
+PRINCIPAL = "principal"
+
+
+def assistant_of(request: web.Request) -> Assistant:
+    return request.app[ASSISTANT]
+
+
+def principal_of(request: web.Request) -> Principal:
+    return request[PRINCIPAL]

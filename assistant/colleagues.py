@@ -1,0 +1,44 @@
+"""Answers about colleagues ("李娜是谁", "who is Lei Yang's manager?") from the directory."""
+
+from __future__ import annotations
+
+from assistant.directory import Directory, Employee, Resolution
+from assistant.i18n import t
+
+
+def _dept(directory: Directory, person: Employee, lang: str) -> str:
+    unit = directory.units.get(person.department_id)
+    return unit.name(lang) if unit else person.department_id
+
+
+def candidates_text(directory: Directory, people: list[Employee], lang: str) -> str:
+    """A numbered list of candidates, so the user can answer with a number, a name or an id."""
+    return "\n".join(
+        t("who.candidate", lang, index=i, name=p.name(lang), id=p.id, title=p.title(lang),
+          department=_dept(directory, p, lang))
+        for i, p in enumerate(people, 1)
+    )
+
+
+def describe(directory: Directory, person: Employee, lang: str) -> str:
+    manager = directory.manager_of(person.id)
+    manager_line = t("who.manager_line", lang, manager=manager.name(lang)) if manager else t("who.top", lang)
+    other = person.name_en if lang == "zh" else person.name_zh
+    return t("who.person", lang, name=person.name(lang), other_name=other, id=person.id,
+             title=person.title(lang), department=_dept(directory, person, lang), manager_line=manager_line)
+
+
+def who_is(directory: Directory, name: str | None, lang: str, asker: str | None = None) -> str:
+    """One reply about `name`: the person, the group's members, the candidates to choose from, or a clear no."""
+    if not name or not name.strip():
+        return t("who.need_name", lang)
+    found: Resolution = directory.resolve(name, asker=asker)
+    if found.kind == "person":
+        return describe(directory, found.people[0], lang)
+    if found.kind == "ambiguous":
+        return t("who.ambiguous", lang, name=name, candidates=candidates_text(directory, found.people, lang))
+    if found.kind == "group":
+        sep = t("who.list_separator", lang)
+        return t("who.group", lang, name=name, count=len(found.people),
+                 members=sep.join(p.name(lang) for p in found.people))
+    return t("who.unknown", lang, name=name)

@@ -1,0 +1,148 @@
+"""Start and stop the running assistant: the assistant service (API + action webhook) and the Rasa server.
+
+Used by `assistant run`, the test session and the benchmark, so they all run the same processes.
+Children get their own process group and die with their parent (PR_SET_PDEATHSIG), leaving no orphans.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from assistant.config import Settings
+
+PR_SET_PDEATHSIG = 1
+MODEL = Path("models/deskmate.tar.gz")
+
+
+def quiet_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """Environment for child processes: no telemetry (it would reach for the network), quiet TensorFlow."""
+    env = dict(os.environ)
+    env.update({
+        "RASA_TELEMETRY_ENABLED": "false",
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+        "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+        "PYTHONWARNINGS": "ignore",
+        "TOKENIZERS_PARALLELISM": "false",
+    })
+    env.update(extra or {})
+    return env
+
+
+def _die_with_parent() -> None:
+    os.setsid()
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except OSError:
+        pass
+
+
+def wait_http(url: str, timeout: float, proc: subprocess.Popen | None = None) -> None:
+    """Poll `url` until it answers 2xx; fail early if `proc` exits."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"process exited with {proc.returncode} before {url} answered")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:
+                if 200 <= resp.status < 300:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.25)
+    raise TimeoutError(f"{url} did not answer within {timeout:.0f}s")
+
+
+def endpoints_file(settings: Settings) -> Path:
+    """var/endpoints.yml: endpoints.yml with the action webhook on this settings' port, plus a SQL tracker
+    store (DATABASE_URL on PostgreSQL) and a Redis lock store (REDIS_URL) when they are configured."""
+    from urllib.parse import urlparse
+
+    import yaml
+
+    doc = yaml.safe_load((settings.root / "endpoints.yml").read_text(encoding="utf-8"))
+    doc["action_endpoint"] = {"url": f"{settings.api_url}/webhook"}
+    if settings.database_url.startswith("postgresql"):
+        db = urlparse(settings.database_url)
+        doc["tracker_store"] = {
+            "type": "SQL", "dialect": "postgresql", "url": db.hostname, "port": db.port or 5432,
+            "db": db.path.lstrip("/"), "username": db.username or "", "password": db.password or "",
+        }
+    if settings.redis_url:
+        redis = urlparse(settings.redis_url)
+        doc["lock_store"] = {"type": "redis", "url": redis.hostname, "port": redis.port or 6379,
+                             "db": int(redis.path.lstrip("/") or 0)}
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    out = settings.var_dir / "endpoints.yml"
+    out.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    return out
+
+
+@dataclass
+class Stack:
+    """The assistant service and the Rasa server, started together, stopped together."""
+
+    settings: Settings
+    model: Path = MODEL
+    log_dir: Path | None = None
+    extra_env: dict[str, str] = field(default_factory=dict)
+    procs: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    def _spawn(self, name: str, argv: list[str]) -> subprocess.Popen:
+        log_dir = self.log_dir or self.settings.var_dir / "logs"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        log = open(log_dir / f"{name}.log", "ab")
+        proc = subprocess.Popen(argv, cwd=self.settings.root, stdout=log, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, env=quiet_env(self.extra_env),
+                                preexec_fn=_die_with_parent)
+        self.procs[name] = proc
+        return proc
+
+    def start(self, timeout: float = 240.0) -> Stack:
+        if not (self.settings.root / self.model).exists():
+            raise FileNotFoundError(f"no trained model at {self.model}: run `make model`")
+        env = {"DESKMATE_API_PORT": str(self.settings.api_port), "DESKMATE_RASA_PORT": str(self.settings.rasa_port),
+               "DATABASE_URL": self.settings.database_url, "DESKMATE_VAR": str(self.settings.var_dir)}
+        self.extra_env = {**env, **self.extra_env}
+        bindir = Path(sys.executable).parent
+        try:
+            service = self._spawn("assistant", [sys.executable, "-m", "assistant.cli", "serve"])
+            rasa = self._spawn("rasa", [
+                str(bindir / "rasa"), "run", "--model", str(self.model), "--credentials", "credentials.yml",
+                "--endpoints", str(endpoints_file(self.settings)), "--interface", self.settings.host,
+                "--port", str(self.settings.rasa_port)])
+            wait_http(f"{self.settings.api_url}/api/health", timeout, service)
+            wait_http(f"{self.settings.rasa_url}/webhooks/deskmate/", timeout, rasa)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                try:
+                    os.killpg(proc.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+        for proc in self.procs.values():
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        self.procs.clear()
+
+    def __enter__(self) -> Stack:
+        return self.start()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()

@@ -1,0 +1,113 @@
+"""Tables. Every change here comes with an Alembic migration in assistant/store/migrations/versions/."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+)
+from sqlalchemy.orm import declarative_base
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+Base = declarative_base(metadata=MetaData(naming_convention=NAMING))
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Department(Base):
+    __tablename__ = "departments"
+    id = Column(String(64), primary_key=True)
+    name_zh = Column(String(128), nullable=False)
+    name_en = Column(String(128), nullable=False)
+    aliases = Column(JSON, nullable=False, default=list)
+    director_id = Column(String(64), nullable=True)
+
+
+class Person(Base):
+    __tablename__ = "people"
+    id = Column(String(64), primary_key=True)
+    name_zh = Column(String(128), nullable=False)
+    name_en = Column(String(128), nullable=False)
+    title_zh = Column(String(128), nullable=False, default="")
+    title_en = Column(String(128), nullable=False, default="")
+    department_id = Column(String(64), ForeignKey("departments.id"), nullable=False)
+    manager_id = Column(String(64), ForeignKey("people.id"), nullable=True)
+    active = Column(Boolean, nullable=False, default=True)
+
+
+class PersonRole(Base):
+    __tablename__ = "person_roles"
+    person_id = Column(String(64), ForeignKey("people.id"), primary_key=True)
+    role = Column(String(64), primary_key=True)
+
+
+class ApiToken(Base):
+    """Per-employee API tokens; only a SHA-256 of the token is stored."""
+
+    __tablename__ = "api_tokens"
+    token_hash = Column(String(64), primary_key=True)
+    person_id = Column(String(64), ForeignKey("people.id"), nullable=False, index=True)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    revoked_at = Column(DateTime(timezone=True), nullable=True)
+
+
+class AuditEntry(Base):
+    """Append-only: rows are inserted, never updated or deleted (see assistant/audit.py)."""
+
+    __tablename__ = "audit_log"
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+    actor = Column(String(64), nullable=False)
+    action = Column(String(64), nullable=False)
+    object_type = Column(String(64), nullable=False)
+    object_id = Column(String(128), nullable=False)
+    reason = Column(Text, nullable=True)
+    detail = Column(JSON, nullable=True)
+
+
+class PolicyCategory(Base):
+    __tablename__ = "policy_categories"
+    id = Column(String(32), primary_key=True)
+    name_zh = Column(String(64), nullable=False)
+    name_en = Column(String(64), nullable=False)
+    cap_fen = Column(Integer, nullable=True)  # money is stored in fen (0.01 CNY) as integers
+    cap_per = Column(String(32), nullable=True)
+    note_zh = Column(Text, nullable=False, default="")
+    note_en = Column(Text, nullable=False, default="")
+    rules = Column(JSON, nullable=False, default=dict)
+
+
+class PolicySetting(Base):
+    """Policy-wide values: exchange rates, invoice threshold, maximum age of an expense."""
+
+    __tablename__ = "policy_settings"
+    key = Column(String(64), primary_key=True)
+    value = Column(JSON, nullable=False)
+
+
+class PolicyChange(Base):
+    __tablename__ = "policy_changes"
+    id = Column(String(64), primary_key=True)
+    effective = Column(Date, nullable=False, index=True)
+    categories = Column(JSON, nullable=False, default=list)
+    text_zh = Column(Text, nullable=False)
+    text_en = Column(Text, nullable=False)

@@ -1,0 +1,1 @@
+"""Rasa input channels and IM backend clients."""

@@ -1,0 +1,1 @@
+"""Custom Rasa NLU components (this package imports rasa; assistant/ never does)."""

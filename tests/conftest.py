@@ -1,0 +1,113 @@
+"""Shared fixtures: databases (SQLite and PostgreSQL), a seeded directory, and the running stack."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from assistant.config import ROOT, Settings
+from assistant.directory import Directory
+from assistant.seed import seed
+from assistant.store import Database
+
+os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+PG_URL = os.environ.get("DATABASE_TEST_URL", "postgresql://postgres@127.0.0.1:5432/test")
+COMPANY = ROOT / "company"
+
+
+def _postgres_database() -> str:
+    """A fresh PostgreSQL database for this test session, or a skip that says loudly why not."""
+    try:
+        import psycopg2
+
+        conn = psycopg2.connect(PG_URL, connect_timeout=3)
+    except Exception as exc:  # noqa: BLE001 - any failure means "no PostgreSQL here"
+        pytest.skip(f"PostgreSQL NOT AVAILABLE at {PG_URL} ({exc.__class__.__name__}): store tests ran on SQLite only")
+    conn.autocommit = True
+    name = f"deskmate_test_{uuid.uuid4().hex[:8]}"
+    with conn.cursor() as cur:
+        cur.execute(f'CREATE DATABASE "{name}"')
+    conn.close()
+    return PG_URL.rsplit("/", 1)[0] + "/" + name
+
+
+def _drop_postgres_database(url: str) -> None:
+    import psycopg2
+
+    conn = psycopg2.connect(PG_URL)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+    conn.close()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """An empty, migrated database: each store test runs once on SQLite and once on PostgreSQL."""
+    if request.param == "sqlite":
+        database = Database(f"sqlite:///{tmp_path / 'store.db'}")
+        yield database
+        database.dispose()
+        return
+    url = _postgres_database()
+    database = Database(url)
+    try:
+        yield database
+    finally:
+        database.dispose()
+        _drop_postgres_database(url)
+
+
+@pytest.fixture
+def seeded(db: Database) -> Database:
+    seed(db, COMPANY)
+    return db
+
+
+@pytest.fixture(scope="session")
+def directory(tmp_path_factory: pytest.TempPathFactory) -> Directory:
+    database = Database(f"sqlite:///{tmp_path_factory.mktemp('dir') / 'dir.db'}")
+    seed(database, COMPANY)
+    found = Directory.load(database)
+    database.dispose()
+    return found
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings pointing at a private var/ and SQLite file."""
+    return Settings(var_dir=tmp_path / "var", database_url=f"sqlite:///{tmp_path / 'var' / 'deskmate.db'}")
+
+
+STACK_RASA_PORT = int(os.environ.get("DESKMATE_TEST_RASA_PORT", "5305"))
+STACK_API_PORT = int(os.environ.get("DESKMATE_TEST_API_PORT", "5355"))
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    """The real assistant (assistant service + Rasa server with the trained model), started once per session
+    on its own ports and database, stopped at the end."""
+    from assistant.devstack import MODEL, Stack
+
+    if not (ROOT / MODEL).exists():
+        pytest.fail(f"no trained model at {MODEL}: `make test` trains it first; run `make model`")
+    var = tmp_path_factory.mktemp("stack")
+    settings = Settings(var_dir=var, database_url=f"sqlite:///{var / 'deskmate.db'}",
+                        rasa_port=STACK_RASA_PORT, api_port=STACK_API_PORT)
+    seed(Database(settings.database_url), COMPANY)
+    running = Stack(settings, log_dir=var / "logs").start()
+    try:
+        yield settings
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="session")
+def chat(stack: Settings):  # noqa: ANN201 - a ChatClient speaking with the admin token
+    from assistant.chatclient import ChatClient
+
+    return ChatClient(stack.rasa_url, stack.api_url, stack.admin_token())
