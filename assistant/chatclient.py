@@ -56,8 +56,11 @@ class ChatClient:
         return [m["text"] for m in result.body if m.get("text")]
 
     def restart(self, sender: str) -> None:
-        """Forget the conversation state of `sender` (admin token only)."""
+        """Forget the conversation of `sender`: Rasa's tracker and the question Deskmate waits for (admin only)."""
         self.say(sender, "/restart")
+        result = self.api("DELETE", f"/api/people/{sender}/conversation")
+        if result.status != 200:
+            raise RuntimeError(f"could not reset {sender}: {result.status} {result.body}")
 
     def api(self, method: str, path: str, token: str | None = None, payload: Any = None,
             lang: str = "en") -> HttpResult:

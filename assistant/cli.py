@@ -62,6 +62,21 @@ def cmd_token(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_outbox(args: argparse.Namespace, settings: Settings) -> int:
+    """List IM effects that are still pending or have failed (add --all for sent ones too)."""
+    from assistant.outbox import listing
+
+    statuses = ("pending", "failed", "sent") if args.all else ("pending", "failed")
+    effects = listing(_db(settings), statuses)
+    for effect in effects:
+        to = effect.payload.get("to", "")
+        error = f"  last error: {effect.last_error}" if effect.last_error else ""
+        print(f"#{effect.id} {effect.status:<7} {effect.kind:<6} to={to:<10} attempts={effect.attempts} "
+              f"key={effect.key}{error}")
+    print(f"{len(effects)} effect(s)")
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from aiohttp import web
 
@@ -147,6 +162,9 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("person")
     token.add_argument("--revoke", action="store_true")
     token.set_defaults(func=cmd_token)
+    outbox = sub.add_parser("outbox", help="list IM effects still pending or failed")
+    outbox.add_argument("--all", action="store_true", help="include effects already sent")
+    outbox.set_defaults(func=cmd_outbox)
     sub.add_parser("serve", help="run the assistant service: /api and the action webhook").set_defaults(
         func=cmd_serve)
     for name, func, text in (("chat", cmd_chat, "chat in the terminal with the running assistant"),

@@ -28,6 +28,7 @@ class Settings:
     api_port: int = field(default_factory=lambda: int(_env("DESKMATE_API_PORT", "5055")))
     rasa_port: int = field(default_factory=lambda: int(_env("DESKMATE_RASA_PORT", "5005")))
     default_language: str = field(default_factory=lambda: _env("DESKMATE_DEFAULT_LANGUAGE", "zh"))
+    timezone: str = field(default_factory=lambda: _env("DESKMATE_TIMEZONE", "Asia/Shanghai"))
     max_message_chars: int = field(default_factory=lambda: int(_env("DESKMATE_MAX_MESSAGE_CHARS", "2000")))
 
     def __post_init__(self) -> None:

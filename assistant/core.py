@@ -1,15 +1,23 @@
-"""The assistant's services wired together once per process: settings, store, directory snapshot."""
+"""The assistant's services wired together once per process: settings, store, snapshots, claims."""
 
 from __future__ import annotations
 
 import threading
 import time
+from datetime import date, datetime
+from typing import Callable, TypeVar
+from zoneinfo import ZoneInfo
 
+from assistant.approval_chat import ApprovalChat
+from assistant.claim_chat import ClaimChat
+from assistant.claims import Claims
 from assistant.config import Settings, get_settings
 from assistant.directory import Directory
+from assistant.policy import Policy
 from assistant.store import Database
 
-DIRECTORY_TTL_SECONDS = 30.0
+SNAPSHOT_TTL_SECONDS = 30.0
+T = TypeVar("T")
 
 
 class Assistant:
@@ -19,24 +27,40 @@ class Assistant:
         self.settings = settings or get_settings()
         self.db = db or Database(self.settings.database_url)
         self.admin_token = self.settings.admin_token()
-        self._directory: Directory | None = None
-        self._directory_at = 0.0
+        self._cache: dict[str, tuple[float, object]] = {}
         self._lock = threading.Lock()
+        self.claims = Claims(self.db, lambda: self.directory, lambda: self.policy)
+        self.claim_chat = ClaimChat(self.db, self.claims, lambda: self.directory, lambda: self.policy)
+        self.approval_chat = ApprovalChat(self.claims, self.claim_chat, lambda: self.directory)
+
+    def _cached(self, name: str, load: Callable[[Database], T]) -> T:
+        """A snapshot loaded from the store, reloaded at most every SNAPSHOT_TTL_SECONDS."""
+        now = time.monotonic()
+        entry = self._cache.get(name)
+        if entry is None or now - entry[0] > SNAPSHOT_TTL_SECONDS:
+            with self._lock:
+                entry = self._cache.get(name)
+                if entry is None or now - entry[0] > SNAPSHOT_TTL_SECONDS:
+                    entry = (now, load(self.db))
+                    self._cache[name] = entry
+        return entry[1]  # type: ignore[return-value]
 
     @property
     def directory(self) -> Directory:
-        """A snapshot of the directory, reloaded at most every DIRECTORY_TTL_SECONDS."""
-        now = time.monotonic()
-        if self._directory is None or now - self._directory_at > DIRECTORY_TTL_SECONDS:
-            with self._lock:
-                if self._directory is None or now - self._directory_at > DIRECTORY_TTL_SECONDS:
-                    self._directory = Directory.load(self.db)
-                    self._directory_at = now
-        return self._directory
+        return self._cached("directory", Directory.load)
 
-    def refresh_directory(self) -> None:
+    @property
+    def policy(self) -> Policy:
+        return self._cached("policy", Policy.load)
+
+    def refresh(self) -> None:
+        """Forget the cached directory and policy (after a seed)."""
         with self._lock:
-            self._directory = None
+            self._cache.clear()
+
+    def today(self, person: str | None = None) -> date:
+        """Today's date where the person is (the company's time zone until people have their own)."""
+        return datetime.now(ZoneInfo(self.settings.timezone)).date()
 
 
 _shared: Assistant | None = None

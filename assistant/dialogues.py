@@ -11,6 +11,9 @@ A file holds `dialogues:`, each with a `name` and `steps`. A step either speaks 
         matches: "李娜.*Na Li"  # regular expression
         lang: zh               # the reply is in this language
       repeat: 3                # optional: send `say` repeated this many times (huge messages)
+      capture: {claim: "#(\\d+)"}  # optional: remember the first group of a regex on the reply as {claim}
+    - as: yanglei
+      say: 同意 {claim}          # {name} is replaced by what was captured earlier in the dialogue
     - api: GET /api/people/lina
       as: zhangwei             # whose token (default: admin)
       expect: {status: 200, json: {name_zh: 李娜}}
@@ -96,6 +99,17 @@ def _check_json(body: Any, expected: Any, where: str = "json") -> list[str]:
     return [] if body == expected else [f"{where} is {body!r}, expected {expected!r}"]
 
 
+def _filled(value: Any, fill: Callable[[str], str]) -> Any:
+    """`value` with captured names filled into every string inside it."""
+    if isinstance(value, str):
+        return fill(value)
+    if isinstance(value, dict):
+        return {k: _filled(v, fill) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_filled(v, fill) for v in value]
+    return value
+
+
 def _as_list(value: Any) -> list:
     if value is None:
         return []
@@ -106,6 +120,13 @@ def play(dialogue: dict[str, Any], client: ChatClient, token_for: TokenFor) -> O
     outcome = Outcome(dialogue.get("name", "?"), dialogue.get("source", ""))
     speaker: str | None = None
     restarted: set[str] = set()
+    captured: dict[str, str] = {}
+
+    def fill(text: str) -> str:
+        for name, value in captured.items():
+            text = text.replace("{" + name + "}", value)
+        return text
+
     for number, step in enumerate(dialogue.get("steps", []), 1):
         speaker = step.get("as", speaker)
         expect = step.get("expect") or {}
@@ -116,12 +137,18 @@ def play(dialogue: dict[str, Any], client: ChatClient, token_for: TokenFor) -> O
                 if speaker not in restarted:
                     client.restart(speaker)
                     restarted.add(speaker)
-                text = str(step["say"]) * int(step.get("repeat", 1))
+                text = fill(str(step["say"])) * int(step.get("repeat", 1))
                 reply = "\n".join(client.say(speaker, text))
                 outcome.transcript += [f"{speaker}> {text[:200]}", f"deskmate> {reply}"]
-                problems = _check_reply(reply, expect)
+                problems = _check_reply(reply, _filled(expect, fill))
+                for name, pattern in (step.get("capture") or {}).items():
+                    match = re.search(pattern, reply)
+                    if match:
+                        captured[name] = match.group(1)
+                    else:
+                        problems.append(f"nothing to capture as {name} with /{pattern}/")
             elif "api" in step:
-                method, path = str(step["api"]).split(" ", 1)
+                method, path = fill(str(step["api"])).split(" ", 1)
                 token = token_for(step["as"]) if step.get("as") else None
                 result = client.api(method, path, token, step.get("body"), step.get("lang", "en"))
                 outcome.transcript.append(f"{method} {path} -> {result.status}")
@@ -129,7 +156,7 @@ def play(dialogue: dict[str, Any], client: ChatClient, token_for: TokenFor) -> O
                 if "status" in expect and result.status != expect["status"]:
                     problems.append(f"status {result.status}, expected {expect['status']}")
                 if "json" in expect:
-                    problems += _check_json(result.body, expect["json"])
+                    problems += _check_json(result.body, _filled(expect["json"], fill))
                 if "message" in expect:
                     problems += _check_reply(str((result.body or {}).get("message", "")), expect["message"])
             else:

@@ -97,3 +97,46 @@ async def test_a_revoked_token_stops_working(client: TestClient, assistant: Assi
     assert (await client.get("/api/people", headers=bearer(token))).status == 200
     revoke_tokens(assistant.db, "maxiao")
     assert (await client.get("/api/people", headers=bearer(token))).status == 401
+
+
+async def test_claims_are_visible_only_to_those_allowed(client: TestClient, assistant: Assistant) -> None:
+    from datetime import date
+    from decimal import Decimal
+
+    from assistant.claims import NewItem
+
+    today = assistant.today()
+    draft, _ = assistant.claims.open_draft("zhangwei", "zh", today)
+    assistant.claims.add_items("zhangwei", draft.id, [NewItem("transport", Decimal("58"), "CNY", today, "打车")], today)
+    assistant.claims.submit("zhangwei", draft.id, today)
+    assert isinstance(today, date)
+
+    def as_(person: str) -> dict[str, str]:
+        return bearer(issue_token(assistant.db, person))
+
+    own = await (await client.get(f"/api/claims/{draft.id}", headers=as_("zhangwei"))).json()
+    assert own["status"] == "in_review" and own["total_cny"] == "58" and own["current_approver"] == "yanglei"
+    assert [c["approver"] for c in own["chain"]] == ["yanglei", "liuyang"]
+    assert [e["kind"] for e in own["timeline"]] == ["created", "item_added", "submitted"]
+    for allowed in ("yanglei", "liuyang", "lina", "wangfang"):
+        assert (await client.get(f"/api/claims/{draft.id}", headers=as_(allowed))).status == 200
+    for outsider in ("zhaomin", "bob"):
+        hidden = await client.get(f"/api/claims/{draft.id}", headers=as_(outsider))
+        assert hidden.status == 404
+        listed = await (await client.get("/api/claims", headers=as_(outsider))).json()
+        assert listed["claims"] == []
+    bad = await client.get("/api/claims/abc", headers=as_("zhangwei"))
+    assert bad.status == 400
+    bad_status = await client.get("/api/claims?status=lost", headers=as_("zhangwei"))
+    assert bad_status.status == 400
+
+
+async def test_the_outbox_and_conversation_reset_are_admin_only(client: TestClient, assistant: Assistant) -> None:
+    employee = bearer(issue_token(assistant.db, "zhangwei"))
+    assert (await client.get("/api/outbox", headers=employee)).status == 403
+    assert (await client.delete("/api/people/zhangwei/conversation", headers=employee)).status == 403
+    admin = bearer(assistant.admin_token)
+    assert (await (await client.get("/api/outbox", headers=admin)).json())["effects"] == []
+    gone = await client.delete("/api/people/zhangwei/conversation", headers=admin)
+    assert gone.status == 200 and (await gone.json())["forgotten"] == 0
+    assert (await client.delete("/api/people/nobody/conversation", headers=admin)).status == 404

@@ -8,7 +8,7 @@ from typing import Any, Awaitable, Callable
 
 from aiohttp import web
 
-from assistant.api import people
+from assistant.api import admin, claims, people
 from assistant.api.context import ASSISTANT, PRINCIPAL
 from assistant.api.errors import error
 from assistant.api.openapi import openapi_document
@@ -87,6 +87,8 @@ def create_app(assistant: Assistant, *, with_actions: bool = True,
     app.router.add_get("/api/health", health)
     app.router.add_get("/api/openapi.json", openapi)
     people.register(app)
+    claims.register(app)
+    admin.register(app)
     if with_actions and action_package:
         from rasa_sdk.executor import ActionExecutor
 

@@ -30,6 +30,27 @@ PERSON = {
 }
 
 
+CLAIM = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "integer"}, "applicant": {"type": "string"},
+        "status": {"type": "string", "enum": ["draft", "in_review", "returned", "approved", "rejected", "withdrawn",
+                                              "cancelled"]},
+        "total_cny": {"type": "string"}, "total_fen": {"type": "integer"}, "description": {"type": "string"},
+        "items": {"type": "array", "items": {"type": "object"}},
+        "chain": {"type": "array", "items": {"type": "object", "properties": {
+            "step": {"type": "string"}, "approver": {"type": "string"},
+            "state": {"type": "string", "enum": ["done", "current", "upcoming"]}}}},
+        "current_step": {"type": "string", "nullable": True},
+        "current_approver": {"type": "string", "nullable": True},
+        "step_since": {"type": "string", "nullable": True}, "created_at": {"type": "string"},
+        "submitted_at": {"type": "string", "nullable": True},
+        "timeline": {"type": "array", "items": {"type": "object"}},
+    },
+    "required": ["id", "applicant", "status", "total_cny", "items", "chain"],
+}
+
+
 def openapi_document() -> dict[str, Any]:
     return {
         "openapi": "3.0.3",
@@ -43,10 +64,32 @@ def openapi_document() -> dict[str, Any]:
                 "Error": {"type": "object", "properties": {"error": {"type": "string"}, "message": {"type": "string"}},
                           "required": ["error", "message"]},
                 "Person": PERSON,
+                "Claim": CLAIM,
             },
         },
         "security": [{"bearer": []}],
         "paths": {
+            "/api/outbox": {"get": {
+                "summary": "Admin: IM effects (direct messages, rooms, invites) and their delivery state",
+                "parameters": [{"name": "status", "in": "query", "required": False,
+                                "schema": {"type": "string", "enum": ["pending", "sent", "failed"]}},
+                               {"name": "to", "in": "query", "required": False, "schema": {"type": "string"}}],
+                "responses": _responses({"type": "object"}, 400, 401, 403)}},
+            "/api/people/{person_id}/conversation": {"delete": {
+                "summary": "Admin: forget the question Deskmate is waiting for this person to answer",
+                "parameters": [{"name": "person_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "responses": _responses({"type": "object"}, 401, 403, 404)}},
+            "/api/claims": {"get": {
+                "summary": "Claims the caller may see, newest first (applicant, approvers in the chain, Finance, CEO)",
+                "parameters": [{"name": "status", "in": "query", "required": False, "schema": {
+                    "type": "string", "enum": ["draft", "in_review", "returned", "approved", "rejected",
+                                               "withdrawn", "cancelled"]}}],
+                "responses": _responses({"type": "object", "properties": {
+                    "claims": {"type": "array", "items": {"$ref": "#/components/schemas/Claim"}}}}, 400, 401)}},
+            "/api/claims/{claim_id}": {"get": {
+                "summary": "One claim: items, total in CNY, status, approval chain, current step, timeline",
+                "parameters": [{"name": "claim_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "responses": _responses({"$ref": "#/components/schemas/Claim"}, 400, 401, 404)}},
             "/api/health": {"get": {"summary": "Liveness and database check", "security": [],
                                     "responses": _responses({"type": "object"})}},
             "/api/openapi.json": {"get": {"summary": "This document", "security": [],

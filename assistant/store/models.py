@@ -111,3 +111,84 @@ class PolicyChange(Base):
     categories = Column(JSON, nullable=False, default=list)
     text_zh = Column(Text, nullable=False)
     text_en = Column(Text, nullable=False)
+
+
+class Claim(Base):
+    """A reimbursement claim. `id` is the claim number people say ("报销单 42")."""
+
+    __tablename__ = "claims"
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    applicant_id = Column(String(64), ForeignKey("people.id"), nullable=False, index=True)
+    status = Column(String(16), nullable=False, default="draft", index=True)
+    lang = Column(String(2), nullable=False, default="zh")
+    description = Column(Text, nullable=False, default="")
+    total_fen = Column(Integer, nullable=False, default=0)
+    chain = Column(JSON, nullable=False, default=list)
+    current_step = Column(String(32), nullable=True)
+    current_approver = Column(String(64), ForeignKey("people.id"), nullable=True, index=True)
+    step_since = Column(DateTime(timezone=True), nullable=True)
+    workflow_state = Column(Text, nullable=True)
+    submit_key = Column(String(128), nullable=True, unique=True)
+    version = Column(Integer, nullable=False, default=1)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    submitted_at = Column(DateTime(timezone=True), nullable=True)
+    closed_at = Column(DateTime(timezone=True), nullable=True)
+
+
+class ClaimItem(Base):
+    __tablename__ = "claim_items"
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    claim_id = Column(Integer, ForeignKey("claims.id", ondelete="CASCADE"), nullable=False, index=True)
+    position = Column(Integer, nullable=False)
+    category = Column(String(32), nullable=False)
+    amount_fen = Column(Integer, nullable=False)  # in CNY, after conversion
+    original_amount = Column(String(32), nullable=False)  # decimal text in `currency`
+    currency = Column(String(3), nullable=False, default="CNY")
+    spent_on = Column(Date, nullable=False)
+    description = Column(String(200), nullable=False, default="")
+    client = Column(String(120), nullable=True)
+    has_invoice = Column(Boolean, nullable=True)
+    nights = Column(Integer, nullable=True)
+    justification = Column(Text, nullable=True)
+
+
+class ClaimEvent(Base):
+    """The claim's timeline: every state change, with who, when, which step and why."""
+
+    __tablename__ = "claim_events"
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    claim_id = Column(Integer, ForeignKey("claims.id", ondelete="CASCADE"), nullable=False, index=True)
+    at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    actor = Column(String(64), nullable=False)
+    kind = Column(String(32), nullable=False)
+    step = Column(String(32), nullable=True)
+    reason = Column(Text, nullable=True)
+    detail = Column(JSON, nullable=True)
+
+
+class PendingQuestion(Base):
+    """What Deskmate last asked a person and is waiting for (one per person), so answers survive restarts."""
+
+    __tablename__ = "pending_questions"
+    person_id = Column(String(64), ForeignKey("people.id"), primary_key=True)
+    kind = Column(String(32), nullable=False)
+    claim_id = Column(Integer, ForeignKey("claims.id", ondelete="CASCADE"), nullable=True)
+    payload = Column(JSON, nullable=False, default=dict)
+    asked_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class OutboxEffect(Base):
+    """One side effect on the IM backend, delivered at most once per idempotency key, retried until sent."""
+
+    __tablename__ = "outbox"
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    key = Column(String(200), nullable=False, unique=True)
+    kind = Column(String(32), nullable=False)
+    payload = Column(JSON, nullable=False)
+    status = Column(String(16), nullable=False, default="pending", index=True)
+    attempts = Column(Integer, nullable=False, default=0)
+    next_attempt_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    last_error = Column(Text, nullable=True)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    sent_at = Column(DateTime(timezone=True), nullable=True)

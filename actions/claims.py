@@ -1,0 +1,175 @@
+"""Reimbursement and approval actions: one per intent, each a single call into the core."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.client import core, first_entity, reply_language, sender
+from assistant.claim_chat import Turn
+
+
+def turn_of(tracker: Tracker) -> Turn:
+    assistant = core()
+    return Turn(sender(tracker), reply_language(tracker), assistant.today(sender(tracker)),
+                (tracker.latest_message or {}).get("text") or "")
+
+
+def intent_of(tracker: Tracker) -> str:
+    return ((tracker.latest_message or {}).get("intent") or {}).get("name") or ""
+
+
+class ReplyAction(Action):
+    """Says what `respond` returns for this turn."""
+
+    def respond(self, turn: Turn, tracker: Tracker) -> List[str]:
+        raise NotImplementedError
+
+    def replies(self, turn: Turn, tracker: Tracker) -> List[str]:
+        return self.respond(turn, tracker)
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[str, Any]) -> List[Dict[str, Any]]:
+        for text in self.replies(turn_of(tracker), tracker):
+            dispatcher.utter_message(text=text)
+        return []
+
+
+class AnsweringAction(ReplyAction):
+    """Answers the open question when the message is an answer to it; otherwise does its own job."""
+
+    def replies(self, turn: Turn, tracker: Tracker) -> List[str]:
+        answer: List[str] | None = core().claim_chat.answer(turn, intent_of(tracker))
+        return answer if answer is not None else self.respond(turn, tracker)
+
+
+class ActionClaimExpense(AnsweringAction):
+    def name(self) -> str:
+        return "action_claim_expense"
+
+    def respond(self, turn: Turn, tracker: Tracker) -> List[str]:
+        return core().claim_chat.claim_expense(turn)
+
+
+class ActionChangeItem(AnsweringAction):
+    def name(self) -> str:
+        return "action_change_item"
+
+    def respond(self, turn: Turn, tracker: Tracker) -> List[str]:
+        return core().claim_chat.change_item(turn)
+
+
+class ActionRemoveItem(AnsweringAction):
+    def name(self) -> str:
+        return "action_remove_item"
+
+    def respond(self, turn: Turn, tracker: Tracker) -> List[str]:
+        return core().claim_chat.remove_item(turn)
+
+
+class ActionShowClaim(AnsweringAction):
+    def name(self) -> str:
+        return "action_show_claim"
+
+    def respond(self, turn: Turn, tracker: Tracker) -> List[str]:
+        return core().claim_chat.show_claim(turn)
+
+
+class ActionCancelClaim(AnsweringAction):
+    def name(self) -> str:
+        return "action_cancel_claim"
+
+    def respond(self, turn: Turn, tracker: Tracker) -> List[str]:
+        return core().claim_chat.cancel_claim(turn)
+
+
+class ActionSaveDraft(AnsweringAction):
+    def name(self) -> str:
+        return "action_save_draft"
+
+    def respond(self, turn: Turn, tracker: Tracker) -> List[str]:
+        return core().claim_chat.save_draft(turn)
+
+
+class ActionResumeClaim(AnsweringAction):
+    def name(self) -> str:
+        return "action_resume_claim"
+
+    def respond(self, turn: Turn, tracker: Tracker) -> List[str]:
+        return core().claim_chat.resume_claim(turn)
+
+
+class ActionSubmitClaim(AnsweringAction):
+    def name(self) -> str:
+        return "action_submit_claim"
+
+    def respond(self, turn: Turn, tracker: Tracker) -> List[str]:
+        return core().claim_chat.submit_claim(turn)
+
+
+class ActionAskPolicy(ReplyAction):
+    """A policy question is a digression: answered, then the open question comes back."""
+
+    def name(self) -> str:
+        return "action_ask_policy"
+
+    def respond(self, turn: Turn, tracker: Tracker) -> List[str]:
+        return core().claim_chat.ask_policy(turn)
+
+
+class ActionAnswer(ReplyAction):
+    """inform / affirm / deny / nlu_fallback: an answer to the open question, else a plain reply."""
+
+    def name(self) -> str:
+        return "action_answer"
+
+    def respond(self, turn: Turn, tracker: Tracker) -> List[str]:
+        return core().claim_chat.answer_or_reply(turn, intent_of(tracker))
+
+
+class ActionListPending(ReplyAction):
+    def name(self) -> str:
+        return "action_list_pending"
+
+    def respond(self, turn: Turn, tracker: Tracker) -> List[str]:
+        return core().approval_chat.list_pending(turn)
+
+
+class DecisionAction(ReplyAction):
+    decision = ""
+
+    def name(self) -> str:
+        return f"action_{self.decision}_claim"
+
+    def respond(self, turn: Turn, tracker: Tracker) -> List[str]:
+        return core().approval_chat.decide(turn, self.decision, first_entity(tracker, "person"))
+
+
+class ActionApproveClaim(DecisionAction):
+    decision = "approve"
+
+
+class ActionReturnClaim(DecisionAction):
+    decision = "return"
+
+
+class ActionRejectClaim(DecisionAction):
+    decision = "reject"
+
+
+class ActionWithdrawClaim(ReplyAction):
+    def name(self) -> str:
+        return "action_withdraw_claim"
+
+    def respond(self, turn: Turn, tracker: Tracker) -> List[str]:
+        return core().approval_chat.withdraw(turn)
+
+
+class ActionClaimStatus(ReplyAction):
+    def name(self) -> str:
+        return "action_claim_status"
+
+    def respond(self, turn: Turn, tracker: Tracker) -> List[str]:
+        return core().approval_chat.status(turn)

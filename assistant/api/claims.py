@@ -1,0 +1,42 @@
+"""/api/claims: claims as the token's owner may see them (applicant, approvers in the chain, Finance, CEO)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from assistant.api.context import assistant_of, principal_of
+from assistant.api.errors import error
+from assistant.claims import ClaimError
+
+STATUSES = {"draft", "in_review", "returned", "approved", "rejected", "withdrawn", "cancelled"}
+
+
+def _viewer(request: web.Request) -> str | None:
+    principal = principal_of(request)
+    return None if principal.is_admin else principal.person_id
+
+
+async def list_claims(request: web.Request) -> web.Response:
+    assistant = assistant_of(request)
+    status = request.query.get("status")
+    if status is not None and status not in STATUSES:
+        return error(request, 400, "bad_request", detail=f"status must be one of {', '.join(sorted(STATUSES))}")
+    claims = assistant.claims.visible(_viewer(request), assistant.today(), status)
+    return web.json_response({"claims": [c.as_dict() for c in claims]})
+
+
+async def get_claim(request: web.Request) -> web.Response:
+    assistant = assistant_of(request)
+    raw = request.match_info["claim_id"]
+    if not raw.isdigit() or len(raw) > 9:
+        return error(request, 400, "bad_request", detail="claim id must be a number")
+    try:
+        claim = assistant.claims.get(_viewer(request), int(raw), assistant.today())
+    except ClaimError:
+        return error(request, 404, "not_found")
+    return web.json_response(claim.as_dict())
+
+
+def register(app: web.Application) -> None:
+    app.router.add_get("/api/claims", list_claims)
+    app.router.add_get("/api/claims/{claim_id}", get_claim)
