@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import ABCMeta, abstractmethod
 from typing import Any, Dict, List
 
 from rasa_sdk import Action, Tracker
@@ -21,11 +22,12 @@ def intent_of(tracker: Tracker) -> str:
     return ((tracker.latest_message or {}).get("intent") or {}).get("name") or ""
 
 
-class ReplyAction(Action):
-    """Says what `respond` returns for this turn."""
+class ReplyAction(Action, metaclass=ABCMeta):
+    """Says what `respond` returns for this turn. Abstract, so rasa_sdk does not register it."""
 
+    @abstractmethod
     def respond(self, turn: Turn, tracker: Tracker) -> List[str]:
-        raise NotImplementedError
+        """The replies for this turn."""
 
     def replies(self, turn: Turn, tracker: Tracker) -> List[str]:
         return self.respond(turn, tracker)
@@ -138,7 +140,10 @@ class ActionListPending(ReplyAction):
 
 
 class DecisionAction(ReplyAction):
-    decision = ""
+    @property
+    @abstractmethod
+    def decision(self) -> str:
+        """approve, return or reject."""
 
     def name(self) -> str:
         return f"action_{self.decision}_claim"

@@ -76,8 +76,8 @@ class ClaimChat:
         out: list[str] = []
         claim, created = self.claims.open_draft(turn.person, turn.lang, turn.today)
         parsed = [p for p in parse_items(turn.text, turn.today) if p.money is not None]
+        out.append(t("claim.started" if created else "claim.continuing", turn.lang, id=claim.id))
         if created or not claim.items:
-            out.append(t("claim.started" if created else "claim.continuing", turn.lang, id=claim.id))
             out += self._intro(turn, [p.category for p in parsed if p.category])
         if not parsed:
             if not created and claim.items:
@@ -211,7 +211,18 @@ class ClaimChat:
         if claim is None:
             self._clear(turn.person)
             return []
-        return [t("claim.back_to_claim", turn.lang, id=claim.id)] + self._next_question(turn, claim)
+        back = t("claim.back_to_claim", turn.lang, id=claim.id)
+        payload = question.payload or {}
+        if question.kind == "confirm_submit":
+            return [back, t("claim.confirm_submit", turn.lang)]
+        if question.kind == "item":
+            return [back, t("claim.ask_item", turn.lang)]
+        if question.kind == "justification":
+            return [back, t("claim.ask_justification", turn.lang)]
+        if question.kind == "category":
+            return [back, t("claim.ask_category", turn.lang, text=payload["text"], amount=payload["amount"],
+                            options=t("claim.categories_list", turn.lang))]
+        return [back] + self._next_question(turn, claim)
 
     # -- answers -------------------------------------------------------------------------------
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from assistant.directory import Directory, Employee, Resolution
 from assistant.i18n import t
 
@@ -26,6 +28,25 @@ def describe(directory: Directory, person: Employee, lang: str) -> str:
     other = person.name_en if lang == "zh" else person.name_zh
     return t("who.person", lang, name=person.name(lang), other_name=other, id=person.id,
              title=person.title(lang), department=_dept(directory, person, lang), manager_line=manager_line)
+
+
+_ASKED_NAME = (
+    re.compile(r"^\s*(?:请问|那个|嗯)?\s*(.+?)\s*(?:是谁|是哪位|是做什么的|是干什么的|在哪个部门|的领导是谁|的上级是谁)"),
+    re.compile(r"^\s*(?:who|what)(?:'s| is| does)\s+(.+?)(?:'s manager|'s boss| do| work)?\s*[?？.!]*$", re.I),
+)
+
+
+_NOT_NAMES = {"that", "this", "he", "she", "it", "they", "you", "他", "她", "这", "那", "这个人", "那个人", "你"}
+
+
+def name_from_question(text: str) -> str | None:
+    """The name in "张三丰是谁" / "who is Xavier Quinn", for when the NLU found no person entity."""
+    for pattern in _ASKED_NAME:
+        match = pattern.search(text or "")
+        name = match.group(1).strip() if match else ""
+        if 0 < len(name) <= 40 and name.lower() not in _NOT_NAMES:
+            return name
+    return None
 
 
 def who_is(directory: Directory, name: str | None, lang: str, asker: str | None = None) -> str:

@@ -137,7 +137,9 @@ def play(dialogue: dict[str, Any], client: ChatClient, token_for: TokenFor) -> O
                 if speaker not in restarted:
                     client.restart(speaker)
                     restarted.add(speaker)
-                text = fill(str(step["say"])) * int(step.get("repeat", 1))
+                if not isinstance(step["say"], str):
+                    raise ValueError(f"'say' must be text, not {step['say']!r}: quote yes/no/on/off in YAML")
+                text = fill(step["say"]) * int(step.get("repeat", 1))
                 reply = "\n".join(client.say(speaker, text))
                 outcome.transcript += [f"{speaker}> {text[:200]}", f"deskmate> {reply}"]
                 problems = _check_reply(reply, _filled(expect, fill))

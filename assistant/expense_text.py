@@ -865,6 +865,7 @@ def _category_hits(text: str) -> list[tuple[int, str, bool]]:
 
 
 def _categories(text: str) -> tuple[str | None, list[str]]:
+    """parse_category on normalized text (see the module docstring for the rules)."""
     hits = _category_hits(text)
     ordered = list(dict.fromkeys(category for _, category, _ in hits))
     if "transport" in ordered:  # 打车去酒店: the hotel is where the taxi went

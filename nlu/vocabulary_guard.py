@@ -32,7 +32,7 @@ def _words(message: Message) -> List[str]:
 class VocabularyGuard(GraphComponent, IntentClassifier):
     @classmethod
     def required_components(cls) -> List[Type]:
-        return [Tokenizer, IntentClassifier]
+        return [Tokenizer]
 
     def __init__(self, model_storage: ModelStorage, resource: Resource, vocabulary: Set[str]) -> None:
         self._model_storage = model_storage

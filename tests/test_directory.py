@@ -118,3 +118,11 @@ def test_names_are_taken_out_for_language_detection(directory: Directory) -> Non
     assert detect_language(directory.without_names("who is 李娜")) == "en"
     assert detect_language(directory.without_names("Na Li是谁")) == "zh"
     assert detect_language(directory.without_names("王芳")) is None
+
+
+@pytest.mark.parametrize(("question", "name"), [("张三丰是谁", "张三丰"), ("who is Xavier Quinn?", "Xavier Quinn"),
+                                               ("请问杨磊的领导是谁", "杨磊"), ("who is that", None), ("你好", None)])
+def test_a_name_is_read_from_the_question_when_the_nlu_found_none(question: str, name: str | None) -> None:
+    from assistant.colleagues import name_from_question
+
+    assert name_from_question(question) == name
