@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import hashlib
 import io
 import json
 import logging
@@ -35,7 +36,7 @@ import time
 import unicodedata
 import warnings
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Dict, FrozenSet, Iterable, List, Mapping, Sequence, Tuple
@@ -63,6 +64,7 @@ FALLBACK_INTENT = "nlu_fallback"
 ALL = "all"  # a model (or a figure) for every language
 SETS = ("clean", "asr", "heldout")
 WARMUP_TEXTS = ("你好", "hello")
+CHECKPOINTS = ".eval-checkpoints"  # under the output directory, removed when a run completes
 
 Span = Tuple[str, int, int]  # entity type, start, end
 
@@ -369,6 +371,17 @@ class Prediction:
     latency_ms: float
     ranked_intent: str  # the classifier's best intent, as if there were no fallback threshold
 
+    def to_json(self) -> Dict[str, Any]:
+        return {**asdict(self), "spans": sorted(self.spans)}
+
+    @classmethod
+    def from_json(cls, data: Dict[str, Any]) -> Prediction:
+        example = data["example"]
+        spans = frozenset(tuple(s) for s in data["spans"])
+        return cls(
+            **{**data, "spans": spans, "example": Example(**{**example, "entities": tuple(example["entities"])})}
+        )
+
 
 @dataclass
 class Trained:
@@ -540,57 +553,125 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+@dataclass
+class RunResult:
+    """One training run of a variant (a fold, or all data) and its predictions on that run's test sets."""
+
+    seconds: Dict[str, float]
+    load_seconds: float
+    misaligned: List[str]
+    predictions: Dict[str, List[Prediction]]
+
+    def to_json(self) -> Dict[str, Any]:
+        predictions = {k: [p.to_json() for p in v] for k, v in self.predictions.items()}
+        return {**asdict(self), "predictions": predictions}
+
+    @classmethod
+    def from_json(cls, data: Dict[str, Any]) -> RunResult:
+        predictions = {k: [Prediction.from_json(p) for p in v] for k, v in data["predictions"].items()}
+        return cls(**{**data, "predictions": predictions})
+
+
+def inputs_version() -> str:
+    """Hash of the code a run depends on besides config and data: nlu/ (tokenizer, custom components) and this tool."""
+    digest = hashlib.sha256()
+    for path in sorted(Path("nlu").rglob("*")) + [Path(__file__)]:
+        if path.is_file() and path.suffix != ".pyc":
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def checkpoint_name(
+    variant: Variant,
+    name: str,
+    base_config: Path,
+    dataset: Dataset,
+    train: Sequence[Example],
+    tests: Mapping[str, Sequence[Example]],
+) -> str:
+    """A run's checkpoint file: named by a hash of everything its result depends on."""
+    key = [
+        repr(variant),
+        base_config.read_text(encoding="utf-8"),
+        inputs_version(),
+        [dataset.lookups, dataset.synonyms, dataset.regexes],
+        [asdict(e) for e in train],
+        {k: [asdict(e) for e in v] for k, v in tests.items()},
+    ]
+    digest = hashlib.sha256(json.dumps(key, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
+    return f"{variant.name}-{name}-{digest[:16]}.json"
+
+
+def run_variant_once(
+    variant: Variant,
+    configs: Mapping[str, Path],
+    dataset: Dataset,
+    train: Sequence[Example],
+    tests: Mapping[str, Sequence[Example]],
+    workdir: Path,
+) -> RunResult:
+    """Train the variant's models, load them, parse every test set; the models are deleted afterwards."""
+    workdir.mkdir()
+    trained = train_variant(variant, configs, dataset, train, workdir)
+    agents, load_seconds = load_agents(trained)
+    predictions = {name: parse(agents, examples, dataset.entity_types) for name, examples in tests.items()}
+    shutil.rmtree(workdir)
+    return RunResult(trained.seconds, load_seconds, trained.misaligned, predictions)
+
+
 def evaluate_variant(
-    variant: Variant, dataset: Dataset, n_folds: int, workdir: Path, base_config: Path
+    variant: Variant, dataset: Dataset, n_folds: int, workdir: Path, base_config: Path, checkpoints: Path, resume: bool
 ) -> Dict[str, Any]:
-    """Cross-validate (clean and ASR test folds), then train on everything and test on the held-out files."""
+    """Cross-validate (clean and ASR test folds), then train on everything and test on the held-out files.
+
+    Each run is checkpointed under `checkpoints`, named by a hash of everything it depends on; with `resume`
+    a run whose checkpoint exists is read back instead of trained again.
+    """
     workdir.mkdir(parents=True)
+    checkpoints.mkdir(parents=True, exist_ok=True)
     write_jieba_user_dict(dataset.lookups, workdir / "jieba")
     configs = {key: workdir / f"config-{key}.yml" for key in variant.models}
     written = {key: write_config(p, base_config, configs[key], workdir / "jieba") for key, p in variant.models.items()}
+    splits = [
+        ([dataset.examples[j] for j in train], [dataset.examples[j] for j in test])
+        for train, test in stratified_folds(dataset.examples, n_folds)
+    ]
+    plan: List[Tuple[str, Sequence[Example], Dict[str, Sequence[Example]]]] = [
+        (f"fold{i}", train, {"clean": test, "asr": [asr_copy(e) for e in test]})
+        for i, (train, test) in enumerate(splits, 1)
+    ]
+    plan.append(("all-data", dataset.examples, {"heldout": dataset.heldout}))
+    runs: Dict[str, RunResult] = {}
+    for name, train, tests in plan:
+        checkpoint = checkpoints / checkpoint_name(variant, name, base_config, dataset, train, tests)
+        if resume and checkpoint.exists():
+            runs[name] = RunResult.from_json(json.loads(checkpoint.read_text(encoding="utf-8")))
+            log(f"  [{variant.name}] {name}: read back from {checkpoint.name}")
+            continue
+        runs[name] = run_variant_once(variant, configs, dataset, train, tests, workdir / name)
+        checkpoint.write_text(json.dumps(runs[name].to_json(), ensure_ascii=False), encoding="utf-8")
+        seconds, load_seconds = sum(runs[name].seconds.values()), runs[name].load_seconds
+        log(f"  [{variant.name}] {name}: trained in {seconds:.0f} s, loaded in {load_seconds:.1f} s")
+
     types = dataset.entity_types
-    predictions: Dict[str, List[Prediction]] = {s: [] for s in SETS}
-    fold_accuracy: Dict[str, List[float]] = {"clean": [], "asr": []}
-    training: List[Dict[str, float]] = []
-    loading: List[float] = []
-    misaligned: Counter = Counter()
-
-    def run(name: str, train: Sequence[Example], tests: Mapping[str, Sequence[Example]]) -> None:
-        fold_dir = workdir / name
-        fold_dir.mkdir()
-        trained = train_variant(variant, configs, dataset, train, fold_dir)
-        agents, load_seconds = load_agents(trained)
-        total = sum(trained.seconds.values())
-        training.append({**trained.seconds, "total": total})
-        loading.append(load_seconds)
-        misaligned.update(trained.misaligned)
-        for set_name, examples in tests.items():
-            found = parse(agents, examples, types)
-            predictions[set_name].extend(found)
-            if set_name in fold_accuracy:
-                fold_accuracy[set_name].append(metrics(found, types)["intent_accuracy"])
-        shutil.rmtree(fold_dir)
-        log(f"  [{variant.name}] {name}: trained in {total:.0f} s, loaded in {load_seconds:.1f} s")
-
-    for i, (train_idx, test_idx) in enumerate(stratified_folds(dataset.examples, n_folds), 1):
-        test = [dataset.examples[j] for j in test_idx]
-        run(f"fold{i}", [dataset.examples[j] for j in train_idx], {"clean": test, "asr": [asr_copy(e) for e in test]})
-    run("all-data", dataset.examples, {"heldout": dataset.heldout})
-
-    fold_seconds = [t["total"] for t in training[:-1]]
+    predictions = {s: [p for r in runs.values() for p in r.predictions.get(s, [])] for s in SETS}
+    fold_runs = [runs[name] for name, _, _ in plan[:-1]]
+    fold_seconds = [sum(r.seconds.values()) for r in fold_runs]
     return {
         "description": variant.description,
         "configs": written,
         "training_seconds": {
             "per_fold": fold_seconds,
             "mean_fold": statistics.fmean(fold_seconds),
-            "all_data": training[-1],
+            "all_data": {**runs["all-data"].seconds, "total": sum(runs["all-data"].seconds.values())},
         },
-        "load_seconds_mean": statistics.fmean(loading),
+        "load_seconds_mean": statistics.fmean(r.load_seconds for r in runs.values()),
         "parse_latency_ms": latency([p.latency_ms for s in ("clean", "heldout") for p in predictions[s]]),
-        "fold_intent_accuracy": fold_accuracy,
+        "fold_intent_accuracy": {
+            s: [metrics(r.predictions[s], types)["intent_accuracy"] for r in fold_runs] for s in ("clean", "asr")
+        },
         "results": {s: by_language(predictions[s], types) for s in SETS},
-        "misaligned_entities": [[text, n] for text, n in misaligned.most_common()],
+        "misaligned_entities": [list(m) for m in Counter(t for r in runs.values() for t in r.misaligned).most_common()],
         "errors": {s: errors(predictions[s], types) for s in SETS},
     }
 
@@ -733,6 +814,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--quick", action="store_true", help="2 folds, for a smoke run")
     parser.add_argument("--config", type=Path, default=BASE_CONFIG, help="base config (default config.yml)")
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="reuse the runs an interrupted eval checkpointed (same code, config, data)",
+    )
     parser.add_argument("--out", type=Path, default=Path("results"), help="output directory (default results/)")
     args = parser.parse_args(argv)
     args.variants = [v.strip() for v in args.variants.split(",") if v.strip()]
@@ -797,9 +883,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         for name in args.variants:
             log(f"[{name}] {args.folds} folds + all data")
-            variants[name] = evaluate_variant(VARIANTS[name], dataset, args.folds, Path(tmp) / name, args.config)
+            variants[name] = evaluate_variant(
+                VARIANTS[name], dataset, args.folds, Path(tmp) / name, args.config, out / CHECKPOINTS, args.resume
+            )
             report = build_report(args, dataset, variants, time.perf_counter() - started)
             write_report(report, out)  # after each variant, so a long run that dies keeps what it finished
+    shutil.rmtree(out / CHECKPOINTS, ignore_errors=True)  # complete: nothing left to resume
     print("\n".join(summary_tables(report)))
     print(f"\n{args.folds} folds, {report['run']['seconds'] / 60:.1f} min; details in {out}/eval.md and eval.json")
     return 0
