@@ -22,6 +22,9 @@ from assistant.core import Assistant
 from assistant.i18n import language_from_header, t
 from assistant.intake import check_message
 from assistant.store import Database
+from connectors import rasa_speedups
+
+rasa_speedups.install()
 
 log = logging.getLogger(__name__)
 
