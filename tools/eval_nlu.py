@@ -839,7 +839,8 @@ def build_report(
     return {
         "run": {
             "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "seconds": seconds,
+            "seconds": seconds,  # of this invocation: with --resume, runs read back cost nothing here
+            "resumed": args.resume,
             "folds": args.folds,
             "base_config": str(args.config),
             "seed": SEED,
