@@ -74,8 +74,7 @@ class ApprovalChat:
     def withdraw(self, turn: Turn) -> list[str]:
         claim_id = claim_number(turn.text)
         if claim_id is None:
-            mine = [c for c in self.claims.visible(turn.person, turn.today) if c.applicant == turn.person
-                    and c.status in ("in_review", "returned")]
+            mine = self.claims.own(turn.person, ("in_review", "returned"), turn.today)
             if not mine:
                 return [t("claim.nothing_to_withdraw", turn.lang)]
             if len(mine) > 1:

@@ -30,7 +30,6 @@ _POSITION = re.compile(r"第\s*([0-9一二两三四五六七八九十]+|最后)\
                        r"\b(first|second|third|fourth|fifth|last)\b(?:\s+(?:one|item))?", re.I)
 _CLAIM_ID = re.compile(r"(?:#|＃|报销单|claim\s*#?|单号)\s*(\d{1,9})|(?<![\d.,])(\d{1,9})(?![\d.,%])", re.I)
 _CLIENT_PREFIX = re.compile(r"^(客户(是|为|叫)?|the\s+client\s+(was|is)|client\s*(was|is|:)?|for)\s*", re.I)
-MAX_ITEM_FEN = 100_000_000  # 1,000,000 CNY: anything above is a typo, not an expense
 
 
 @dataclass
@@ -88,13 +87,21 @@ class ClaimChat:
             return out
         return out + self._add_parsed(turn, claim, parsed)
 
-    def change_item(self, turn: Turn) -> list[str]:
+    def _item_in_question(self, turn: Turn) -> tuple[ClaimView, ItemView] | list[str]:
+        """The open claim and the item the message is about, or the reply that says what is missing."""
         claim = self.claims.editable(turn.person, turn.today)
         if claim is None:
             return [t("claim.none_open", turn.lang)]
         item = self._target_item(turn, claim)
         if item is None:
             return [t("claim.which_item", turn.lang, items=self._item_lines(claim, turn.lang))]
+        return claim, item
+
+    def change_item(self, turn: Turn) -> list[str]:
+        found = self._item_in_question(turn)
+        if isinstance(found, list):
+            return found
+        claim, item = found
         changes: dict[str, Any] = {}
         money = parse_amount(_without_position(turn.text))
         if money is not None:
@@ -112,12 +119,10 @@ class ClaimChat:
             self._next_question(turn, claim)
 
     def remove_item(self, turn: Turn) -> list[str]:
-        claim = self.claims.editable(turn.person, turn.today)
-        if claim is None:
-            return [t("claim.none_open", turn.lang)]
-        item = self._target_item(turn, claim)
-        if item is None:
-            return [t("claim.which_item", turn.lang, items=self._item_lines(claim, turn.lang))]
+        found = self._item_in_question(turn)
+        if isinstance(found, list):
+            return found
+        claim, item = found
         claim = self.claims.remove_item(turn.person, claim.id, item.position, turn.today)
         self._clear(turn.person)
         return [t("claim.removed", turn.lang, position=item.position, description=item.description),
@@ -304,7 +309,7 @@ class ClaimChat:
         if not fresh:
             return [self._already_submitted(claim, turn.lang)]
         approver = self.person_name(claim.current_approver, turn.lang)
-        resubmitted = any(e["kind"] == "returned" for e in self.claims.get(turn.person, claim.id, turn.today).timeline)
+        resubmitted = any(e["kind"] == "returned" for e in claim.timeline)
         key = "claim.resubmitted" if resubmitted else "claim.submitted"
         return [t(key, turn.lang, id=claim.id, total=yuan(claim.total_fen), approver=approver),
                 self.summary(claim, turn.lang)]
@@ -378,8 +383,6 @@ class ClaimChat:
         policy = self._policy()
         if fen is None:
             return t("finding.currency_unsupported", turn.lang, currency=item.money.currency)
-        if fen > MAX_ITEM_FEN:
-            return t("finding.amount_absurd", turn.lang, amount=yuan(fen), limit=yuan(MAX_ITEM_FEN))
         facts = ItemFacts(item.category, fen, item.money.currency, spent_on)
         for finding in policy.check(facts, turn.today):
             if finding.severity == "refuse" and finding.code != "invoice_missing":

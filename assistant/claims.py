@@ -129,9 +129,8 @@ class Claims:
                               .order_by(ClaimItem.position)).scalars())
         items: list[ItemView] = []
         for row in rows:
-            earlier = [i for i in items]
-            same_day_meals = sum(i.amount_fen for i in earlier if i.category == "meals" and i.spent_on == row.spent_on)
-            same_month_telecom = sum(i.amount_fen for i in earlier if i.category == "telecom"
+            same_day_meals = sum(i.amount_fen for i in items if i.category == "meals" and i.spent_on == row.spent_on)
+            same_month_telecom = sum(i.amount_fen for i in items if i.category == "telecom"
                                      and (i.spent_on.year, i.spent_on.month) == (row.spent_on.year, row.spent_on.month))
             facts = ItemFacts(row.category, row.amount_fen, row.currency, row.spent_on, row.client, row.has_invoice,
                               row.nights, row.justification)
@@ -182,6 +181,13 @@ class Claims:
             if status:
                 query = query.where(Claim.status == status)
             rows = [c for c in s.execute(query).scalars() if self.can_view(viewer, c)][:limit]
+            return [self._view(s, c, today) for c in rows]
+
+    def own(self, person: str, statuses: tuple[str, ...], today: date) -> list[ClaimView]:
+        """The person's own claims in the given states, newest first."""
+        with self.db.session() as s:
+            rows = s.execute(select(Claim).where(Claim.applicant_id == person, Claim.status.in_(statuses))
+                             .order_by(Claim.id.desc())).scalars()
             return [self._view(s, c, today) for c in rows]
 
     def pending_for(self, approver: str, today: date) -> list[ClaimView]:
@@ -321,7 +327,7 @@ class Claims:
             self._event(s, claim, person, kind, detail={"total_fen": claim.total_fen})
             audit.record(s, person, kind, "claim", str(claim.id), detail={"total_fen": claim.total_fen})
             self._apply(s, claim, flow, person)
-            return self._view(s, claim, today), True
+            return self._view(s, claim, today, with_timeline=True), True
 
     def decide(self, actor: str, claim_id: int, decision: str, reason: str | None, today: date) -> ClaimView:
         """approve / return / reject by the current approver only; a reason is required to return or reject."""

@@ -18,6 +18,7 @@ from assistant.store.models import PolicyCategory, PolicyChange, PolicySetting
 
 Severity = Literal["refuse", "ask", "over_cap", "info"]
 FEN = Decimal("0.01")
+MAX_ITEM_FEN = 100_000_000  # 1,000,000 CNY: anything above is a typo, not an expense
 
 
 def to_fen(amount: Decimal) -> int:
@@ -134,6 +135,9 @@ class Policy:
         found: list[Finding] = []
         if item.amount_fen <= 0:
             found.append(Finding("amount_not_positive", "refuse", {"amount": yuan(item.amount_fen)}))
+        elif item.amount_fen > MAX_ITEM_FEN:
+            found.append(Finding("amount_absurd", "refuse", {"amount": yuan(item.amount_fen),
+                                                             "limit": yuan(MAX_ITEM_FEN)}))
         if item.spent_on is not None:
             if item.spent_on > today:
                 found.append(Finding("future_date", "refuse", {"date": item.spent_on.isoformat()}))
