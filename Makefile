@@ -12,12 +12,12 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONWARNINGS := ignore
 
-.PHONY: run test eval bench venv seed model lint clean
+.PHONY: run test eval bench venv synapse seed model lint clean
 
-run: venv seed $(MODEL) ## start the assistant service and Rasa, chat as $(AS), stop all on exit
+run: venv synapse seed $(MODEL) ## start Synapse, the assistant service and Rasa, chat as $(AS) over Matrix, stop all on exit
 	$(BIN)/assistant run --as $(AS)
 
-test: venv $(MODEL) ## every check: pip check, ruff, rasa data validate, unit/store/API tests, stories, dialogues
+test: venv synapse $(MODEL) ## every check: pip check, ruff, rasa data validate, unit/store/API tests, stories, dialogues
 	$(BIN)/pip check
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -ra $(PYTEST_ARGS)
@@ -25,15 +25,23 @@ test: venv $(MODEL) ## every check: pip check, ruff, rasa data validate, unit/st
 eval: venv data/nlu/lookups.yml ## NLU cross-validation and held-out figures per language (results/)
 	$(BIN)/python -m tools.eval_nlu
 
-bench: venv $(MODEL) ## latency, throughput, memory and training time against a bare-Rasa baseline (results/)
+bench: venv synapse $(MODEL) ## latency, throughput, memory and training time against a bare-Rasa baseline (results/)
 	$(BIN)/python -m tools.bench
 
 venv: $(BIN)/.installed
 
 $(BIN)/.installed: pyproject.toml constraints.txt
-	@PY=$$(scripts/find-python310) || exit 1; \
+	@PY=$$(scripts/find-python 3.10) || exit 1; \
 	  [ -x $(BIN)/python ] || { echo "creating $(VENV) with $$PY"; $$PY -m venv $(VENV); }
 	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	@touch $@
+
+synapse: .venv-synapse/.installed ## the local Synapse (matrix-synapse in its own Python 3.11 venv)
+
+.venv-synapse/.installed: synapse-requirements.txt synapse-constraints.txt
+	@PY=$$(scripts/find-python 3.11) || exit 1; \
+	  [ -x .venv-synapse/bin/python ] || { echo "creating .venv-synapse with $$PY"; $$PY -m venv .venv-synapse; }
+	.venv-synapse/bin/pip install --quiet --disable-pip-version-check -c synapse-constraints.txt -r synapse-requirements.txt
 	@touch $@
 
 seed: venv ## load the sample company into the database (idempotent)

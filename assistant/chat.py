@@ -13,6 +13,21 @@ BANNER = {
 }
 
 
+def default_via(settings: Settings) -> str:
+    """How the terminal chat reaches Deskmate unless told: through the IM when the deployment has one."""
+    return "matrix" if settings.im_backend == "matrix" else "rest"
+
+
+def chat(settings: Settings, person: str, via: str | None = None) -> int:
+    """`assistant chat` / `assistant run`: over Matrix (what an employee's IM shows, other rooms included) or
+    over the REST channel (no IM server needed)."""
+    if (via or default_via(settings)) == "matrix":
+        from assistant.matrix_chat import terminal_chat_matrix
+
+        return terminal_chat_matrix(settings, person)
+    return terminal_chat(settings, person)
+
+
 def terminal_chat(settings: Settings, person: str) -> int:
     """Read lines from the terminal, print Deskmate's replies. The admin token speaks as `person`."""
     try:

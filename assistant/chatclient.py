@@ -19,13 +19,15 @@ class HttpResult:
 
 
 def http(method: str, url: str, token: str | None = None, payload: Any = None,
-         lang: str = "en", timeout: float = 60.0) -> HttpResult:
+         lang: str = "en", timeout: float = 60.0, extra_headers: dict[str, str] | None = None) -> HttpResult:
     data = json.dumps(payload).encode("utf-8") if payload is not None else None
     request = urllib.request.Request(url, data=data, method=method)
     request.add_header("Content-Type", "application/json")
     request.add_header("Accept-Language", lang)
     if token:
         request.add_header("Authorization", f"Bearer {token}")
+    for name, value in (extra_headers or {}).items():
+        request.add_header(name, value)
     try:
         with urllib.request.urlopen(request, timeout=timeout) as resp:
             status, raw = resp.status, resp.read()

@@ -17,7 +17,7 @@ from typing import Any, Callable
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from assistant import audit, outbox
+from assistant import audit, outbox, topics
 from assistant.directory import Directory
 from assistant.policy import Finding, ItemFacts, Policy, yuan
 from assistant.store import Database
@@ -407,6 +407,7 @@ class Claims:
             claim.closed_at = utcnow()
         claim.updated_at = utcnow()
         self._notify(s, claim, actor, decided_step, decision, reason)
+        topics.follow_claim(s, claim, self._directory())
 
     def _notify(self, s: Session, claim: Claim, actor: str, decided_step: str | None, decision: str | None,
                 reason: str | None) -> None:

@@ -77,6 +77,33 @@ def cmd_outbox(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_synapse(args: argparse.Namespace, settings: Settings) -> int:
+    """The local Synapse: start (config, registration, employees), stop, status, password."""
+    from assistant import synapse
+    from assistant.company import load_company
+
+    try:
+        if args.action == "start":
+            pid = synapse.start_daemon(settings)
+            people = load_company(settings.company_dir)["people"]["people"]
+            new = synapse.register_company(settings, [(p["id"], f"{p['name_zh']} {p['name_en']}") for p in people])
+            print(f"Synapse running at {settings.matrix_url} (pid {pid}); {new} employee(s) newly registered; "
+                  f"application service: {settings.matrix_registration}")
+        elif args.action == "stop":
+            print("stopped" if synapse.stop_daemon(settings) else "no local Synapse was running")
+        elif args.action == "status":
+            up = synapse.is_up(settings)
+            print(f"{settings.matrix_url}: {'up' if up else 'down'}; server name {settings.matrix_server_name}; "
+                  f"Deskmate is {settings.bot_id}; registration {settings.matrix_registration}")
+            return 0 if up else 1
+        else:
+            print(synapse.password_for(settings, args.person))
+    except synapse.SynapseError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from aiohttp import web
 
@@ -90,14 +117,14 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.chat import terminal_chat
+    from assistant.chat import chat
 
-    return terminal_chat(settings, args.as_person)
+    return chat(settings, args.as_person, args.via)
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     """Start everything, chat, and stop everything on exit."""
-    from assistant.chat import terminal_chat
+    from assistant.chat import chat
     from assistant.devstack import Stack
 
     stack = Stack(settings)
@@ -111,7 +138,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     print("starting the assistant service and the Rasa server (about 30 s)...", flush=True)
     try:
         stack.start()
-        return terminal_chat(settings, args.as_person)
+        return chat(settings, args.as_person, args.via)
     except KeyboardInterrupt:
         return 130
     finally:
@@ -165,12 +192,18 @@ def build_parser() -> argparse.ArgumentParser:
     outbox = sub.add_parser("outbox", help="list IM effects still pending or failed")
     outbox.add_argument("--all", action="store_true", help="include effects already sent")
     outbox.set_defaults(func=cmd_outbox)
+    syn = sub.add_parser("synapse", help="the local Synapse: start, stop, status, password PERSON")
+    syn.add_argument("action", choices=("start", "stop", "status", "password"))
+    syn.add_argument("person", nargs="?", default="zhangwei", help="for `password`: whose (to log in with Element)")
+    syn.set_defaults(func=cmd_synapse)
     sub.add_parser("serve", help="run the assistant service: /api and the action webhook").set_defaults(
         func=cmd_serve)
     for name, func, text in (("chat", cmd_chat, "chat in the terminal with the running assistant"),
                              ("run", cmd_run, "start everything, chat, stop everything on exit")):
         cmd = sub.add_parser(name, help=text)
         cmd.add_argument("--as", dest="as_person", default="zhangwei", help="employee id to chat as")
+        cmd.add_argument("--via", choices=("matrix", "rest"),
+                         help="chat over Matrix or the REST channel (default: matrix when DESKMATE_IM=matrix)")
         cmd.set_defaults(func=func)
     dialogues = sub.add_parser("dialogues", help="scripted dialogues against the running assistant")
     dsub = dialogues.add_subparsers(dest="dialogues_command", required=True)

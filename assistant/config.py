@@ -30,11 +30,37 @@ class Settings:
     default_language: str = field(default_factory=lambda: _env("DESKMATE_DEFAULT_LANGUAGE", "zh"))
     timezone: str = field(default_factory=lambda: _env("DESKMATE_TIMEZONE", "Asia/Shanghai"))
     max_message_chars: int = field(default_factory=lambda: int(_env("DESKMATE_MAX_MESSAGE_CHARS", "2000")))
+    # The IM backend: "matrix" (Synapse; the local one unless DESKMATE_MATRIX_URL points elsewhere) or "none".
+    im_backend: str = field(default_factory=lambda: _env("DESKMATE_IM", "matrix"))
+    matrix_url: str = field(default_factory=lambda: _env("DESKMATE_MATRIX_URL", "http://127.0.0.1:8008"))
+    matrix_server_name: str = field(default_factory=lambda: _env("DESKMATE_MATRIX_SERVER_NAME", "deskmate.local"))
+    matrix_bot: str = field(default_factory=lambda: _env("DESKMATE_MATRIX_BOT", "deskmate"))
+    matrix_registration: Path = Path()
+    local_synapse: bool = field(default_factory=lambda: _env("DESKMATE_LOCAL_SYNAPSE", "1") == "1")
+    synapse_database_url: str = field(default_factory=lambda: _env("DESKMATE_SYNAPSE_DATABASE_URL", ""))
+    outbox_max_backoff: float = field(default_factory=lambda: float(_env("DESKMATE_OUTBOX_MAX_BACKOFF", "300")))
 
     def __post_init__(self) -> None:
         if not self.database_url:
             url = _env("DATABASE_URL", f"sqlite:///{self.var_dir / 'deskmate.db'}")
             object.__setattr__(self, "database_url", url)
+        if self.matrix_registration == Path():
+            path = _env("DESKMATE_MATRIX_REGISTRATION", str(self.var_dir / "synapse" / "deskmate-appservice.yaml"))
+            object.__setattr__(self, "matrix_registration", Path(path))
+
+    def matrix_id(self, person: str) -> str:
+        return f"@{person}:{self.matrix_server_name}"
+
+    @property
+    def bot_id(self) -> str:
+        return self.matrix_id(self.matrix_bot)
+
+    def person_of(self, matrix_id: str) -> str | None:
+        """The employee id of a Matrix user of this server (localpart), None for other servers."""
+        if not matrix_id.startswith("@") or ":" not in matrix_id:
+            return None
+        localpart, server = matrix_id[1:].split(":", 1)
+        return localpart if server == self.matrix_server_name else None
 
     @property
     def api_url(self) -> str:

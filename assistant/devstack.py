@@ -109,11 +109,17 @@ class Stack:
     def start(self, timeout: float = 240.0) -> Stack:
         if not (self.settings.root / self.model).exists():
             raise FileNotFoundError(f"no trained model at {self.model}: run `make model`")
-        env = {"DESKMATE_API_PORT": str(self.settings.api_port), "DESKMATE_RASA_PORT": str(self.settings.rasa_port),
-               "DATABASE_URL": self.settings.database_url, "DESKMATE_VAR": str(self.settings.var_dir)}
+        s = self.settings
+        env = {"DESKMATE_API_PORT": str(s.api_port), "DESKMATE_RASA_PORT": str(s.rasa_port),
+               "DATABASE_URL": s.database_url, "DESKMATE_VAR": str(s.var_dir), "DESKMATE_IM": s.im_backend,
+               "DESKMATE_MATRIX_URL": s.matrix_url, "DESKMATE_MATRIX_SERVER_NAME": s.matrix_server_name,
+               "DESKMATE_MATRIX_REGISTRATION": str(s.matrix_registration),
+               "DESKMATE_OUTBOX_MAX_BACKOFF": str(s.outbox_max_backoff)}
         self.extra_env = {**env, **self.extra_env}
         bindir = Path(sys.executable).parent
         try:
+            if s.im_backend == "matrix" and s.local_synapse:
+                self.start_synapse(timeout)
             service = self._spawn("assistant", [sys.executable, "-m", "assistant.cli", "serve"])
             rasa = self._spawn("rasa", [
                 str(bindir / "rasa"), "run", "--model", str(self.model), "--credentials", "credentials.yml",
@@ -126,19 +132,25 @@ class Stack:
             raise
         return self
 
+    def start_synapse(self, timeout: float = 60.0) -> None:
+        """The local Synapse (registration written first, so it knows Deskmate), with every employee registered."""
+        from assistant import synapse
+        from assistant.company import load_company
+
+        if not synapse.is_up(self.settings):  # else one started by `assistant synapse start`: use it
+            proc = self._spawn("synapse", synapse.server_argv(self.settings))
+            synapse.wait_up(self.settings, timeout, proc)
+        people = load_company(self.settings.company_dir)["people"]["people"]
+        synapse.register_company(self.settings, [(p["id"], f"{p['name_zh']} {p['name_en']}") for p in people])
+
+    def stop_synapse(self) -> None:
+        """Stop only the local Synapse (the tests use it to show the outbox riding out an outage)."""
+        proc = self.procs.pop("synapse", None)
+        if proc is not None:
+            _terminate([proc])
+
     def stop(self) -> None:
-        for proc in self.procs.values():
-            if proc.poll() is None:
-                try:
-                    os.killpg(proc.pid, signal.SIGTERM)
-                except ProcessLookupError:
-                    pass
-        for proc in self.procs.values():
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+        _terminate(list(self.procs.values()))
         self.procs.clear()
 
     def __enter__(self) -> Stack:
@@ -146,3 +158,19 @@ class Stack:
 
     def __exit__(self, *_exc: object) -> None:
         self.stop()
+
+
+def _terminate(procs: list[subprocess.Popen]) -> None:
+    """SIGTERM each process group, SIGKILL what has not exited after 15 s."""
+    for proc in procs:
+        if proc.poll() is None:
+            try:
+                os.killpg(proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+    for proc in procs:
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()

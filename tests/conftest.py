@@ -85,23 +85,35 @@ def settings(tmp_path: Path) -> Settings:
 
 STACK_RASA_PORT = int(os.environ.get("DESKMATE_TEST_RASA_PORT", "5305"))
 STACK_API_PORT = int(os.environ.get("DESKMATE_TEST_API_PORT", "5355"))
+STACK_SYNAPSE_PORT = int(os.environ.get("DESKMATE_TEST_SYNAPSE_PORT", "5308"))
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
-    """The real assistant (assistant service + Rasa server with the trained model), started once per session
-    on its own ports and database, stopped at the end."""
+def stack(running_stack) -> Iterator[Settings]:  # noqa: ANN001
+    """The real assistant (a local Synapse, the assistant service, the Rasa server with the trained model), started
+    once per session on its own ports, database and Synapse, stopped at the end. Outbox retries back off at most
+    2 s here, so an outage test does not wait minutes."""
+    yield running_stack.settings
+
+
+@pytest.fixture(scope="session")
+def running_stack(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201 - the assistant.devstack.Stack
     from assistant.devstack import MODEL, Stack
+    from assistant.synapse import SYNAPSE_PYTHON
 
     if not (ROOT / MODEL).exists():
         pytest.fail(f"no trained model at {MODEL}: `make test` trains it first; run `make model`")
+    if not (ROOT / SYNAPSE_PYTHON).exists():
+        pytest.fail(f"Synapse is not installed ({SYNAPSE_PYTHON}): `make test` installs it; run `make synapse`")
     var = tmp_path_factory.mktemp("stack")
     settings = Settings(var_dir=var, database_url=f"sqlite:///{var / 'deskmate.db'}",
-                        rasa_port=STACK_RASA_PORT, api_port=STACK_API_PORT)
+                        rasa_port=STACK_RASA_PORT, api_port=STACK_API_PORT,
+                        matrix_url=f"http://127.0.0.1:{STACK_SYNAPSE_PORT}", im_backend="matrix",
+                        local_synapse=True, outbox_max_backoff=2.0)
     seed(Database(settings.database_url), COMPANY)
     running = Stack(settings, log_dir=var / "logs").start()
     try:
-        yield settings
+        yield running
     finally:
         running.stop()
 

@@ -52,7 +52,7 @@ def approvers(claim) -> list[str]:  # noqa: ANN001
 
 def outbox_to(db: Database, person: str) -> list[dict]:
     with db.session() as s:
-        rows = s.execute(select(OutboxEffect).order_by(OutboxEffect.id)).scalars()
+        rows = s.execute(select(OutboxEffect).where(OutboxEffect.kind == "dm").order_by(OutboxEffect.id)).scalars()
         return [r.payload for r in rows if r.payload.get("to") == person]
 
 

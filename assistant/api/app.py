@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
-from typing import Any, Awaitable, Callable
+from typing import Any, AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
 from assistant.api import admin, claims, people
-from assistant.api.context import ASSISTANT, PRINCIPAL
+from assistant.api.context import ASSISTANT, DELIVERER, PRINCIPAL
 from assistant.api.errors import error
 from assistant.api.openapi import openapi_document
 from assistant.auth import authenticate
@@ -73,6 +75,9 @@ def _action_webhook(executor: Any) -> Handler:
             return web.json_response({"error": exc.message, "action_name": exc.action_name}, status=400)
         except ActionNotFoundException as exc:
             return web.json_response({"error": exc.message, "action_name": exc.action_name}, status=404)
+        deliverer = request.app.get(DELIVERER)
+        if deliverer is not None:  # the action may have enqueued IM effects: deliver them now
+            deliverer.wake()
         return web.json_response(result)
 
     return webhook
@@ -95,4 +100,25 @@ def create_app(assistant: Assistant, *, with_actions: bool = True,
         executor = ActionExecutor()
         executor.register_package(action_package)
         app.router.add_post("/webhook", _action_webhook(executor))
+    if assistant.settings.im_backend == "matrix" and assistant.settings.matrix_registration.exists():
+        app.cleanup_ctx.append(_delivery)
     return app
+
+
+async def _delivery(app: web.Application) -> AsyncIterator[None]:
+    """The outbox deliverer, running beside the API for the life of the service."""
+    from assistant.delivery import DM_NAME, Deliverer
+    from assistant.matrix import MatrixPort
+
+    assistant = app[ASSISTANT]
+    port = MatrixPort(assistant.settings)
+    deliverer = Deliverer(assistant.db, assistant.settings, port)
+    app[DELIVERER] = deliverer
+    with contextlib.suppress(Exception):  # cosmetic; Synapse may not be up yet
+        await port.set_display_name(DM_NAME)
+    task = asyncio.get_running_loop().create_task(deliverer.run())
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    await port.close()

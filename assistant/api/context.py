@@ -8,6 +8,7 @@ from assistant.auth import Principal
 from assistant.core import Assistant
 
 ASSISTANT = web.AppKey("assistant", Assistant)
+DELIVERER = web.AppKey("deliverer", object)  # assistant.delivery.Deliverer, present when an IM backend is set
 PRINCIPAL = "principal"
 
 

@@ -192,3 +192,83 @@ class OutboxEffect(Base):
     last_error = Column(Text, nullable=True)
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
     sent_at = Column(DateTime(timezone=True), nullable=True)
+
+
+class PersonSetting(Base):
+    """Per-person settings Deskmate keeps: the language they last wrote in (for messages Deskmate starts)."""
+
+    __tablename__ = "person_settings"
+    person_id = Column(String(64), ForeignKey("people.id"), primary_key=True)
+    language = Column(String(2), nullable=True)
+    updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class Topic(Base):
+    """A discussion with a stable id, bound to a claim or free; its IM room is `im_rooms.purpose = topic:<id>`."""
+
+    __tablename__ = "topics"
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    claim_id = Column(Integer, ForeignKey("claims.id", ondelete="CASCADE"), nullable=True, unique=True)
+    title = Column(String(200), nullable=False)
+    status = Column(String(16), nullable=False, default="open", index=True)
+    created_by = Column(String(64), ForeignKey("people.id"), nullable=False)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    closed_at = Column(DateTime(timezone=True), nullable=True)
+
+
+class TopicMessage(Base):
+    """A human message in a topic room, with the bound item's state at the moment it was written."""
+
+    __tablename__ = "topic_messages"
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    topic_id = Column(Integer, ForeignKey("topics.id", ondelete="CASCADE"), nullable=False, index=True)
+    event_id = Column(String(255), nullable=False, unique=True)
+    author = Column(String(64), nullable=False)
+    body = Column(Text, nullable=False)
+    sent_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    item_state = Column(JSON, nullable=True)
+
+
+class ImRoom(Base):
+    """Which IM room serves which purpose ("dm:zhangwei", "topic:7"): filled when the room is created."""
+
+    __tablename__ = "im_rooms"
+    purpose = Column(String(128), primary_key=True)
+    room_id = Column(String(255), nullable=False, unique=True)
+    closed = Column(Boolean, nullable=False, default=False)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class MatrixTransaction(Base):
+    """Application-service transactions already accepted: a retried txn id is answered without a second pass."""
+
+    __tablename__ = "matrix_transactions"
+    txn_id = Column(String(255), primary_key=True)
+    events = Column(Integer, nullable=False, default=0)
+    received_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class MatrixInboxEvent(Base):
+    """An event Synapse pushed, kept until handled: accepted once, handled once, survives a restart."""
+
+    __tablename__ = "matrix_inbox"
+    event_id = Column(String(255), primary_key=True)
+    txn_id = Column(String(255), nullable=False)
+    room_id = Column(String(255), nullable=False)
+    sender = Column(String(255), nullable=False)
+    event = Column(JSON, nullable=False)
+    status = Column(String(16), nullable=False, default="new", index=True)
+    outcome = Column(String(32), nullable=True)
+    received_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    handled_at = Column(DateTime(timezone=True), nullable=True)
+
+
+class TopicParticipant(Base):
+    """Who takes part in a topic and why (approver of step 2, named by the creator...); removal is kept."""
+
+    __tablename__ = "topic_participants"
+    topic_id = Column(Integer, ForeignKey("topics.id", ondelete="CASCADE"), primary_key=True)
+    person_id = Column(String(64), ForeignKey("people.id"), primary_key=True)
+    reason = Column(JSON, nullable=False)
+    added_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    removed_at = Column(DateTime(timezone=True), nullable=True)
