@@ -3,7 +3,10 @@
 SHELL := /bin/bash
 VENV := .venv
 BIN := $(VENV)/bin
-AS ?= zhangwei
+# AS is also make's built-in name for the assembler ("as"): `?=` would keep that, so test the origin.
+ifeq ($(origin AS),default)
+AS := zhangwei
+endif
 MODEL := models/deskmate.tar.gz
 NLU_SOURCES := $(shell find data domain -name '*.yml' 2>/dev/null) config.yml $(wildcard nlu/*.py) nlu/domain_words.txt
 
