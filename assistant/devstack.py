@@ -38,6 +38,8 @@ def quiet_env(extra: dict[str, str] | None = None) -> dict[str, str]:
 
 
 def _die_with_parent() -> None:
+    """The child gets SIGTERM when its parent dies. Linux ties this to the spawning *thread*: spawn children
+    from a thread that lives as long as they should (not from asyncio.to_thread's short-lived workers)."""
     os.setsid()
     try:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)

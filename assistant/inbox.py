@@ -1,7 +1,7 @@
 """The Matrix inbox: events Synapse pushed to the application service, accepted once and handled once.
 
-Synapse retries a transaction until it gets a 200, with the same transaction id. A transaction is accepted
-by storing its events (each event id once) and its id in one database transaction, before answering;
+Synapse retries a transaction until it gets a 200, with the same transaction id and events. A transaction is
+accepted by storing its events (each event id once) and its key in one database transaction, before answering;
 handling happens afterwards, from the stored rows, so a slow turn never makes Synapse retry and a
 restart loses nothing. An event whose handling was cut short by a crash is not handled again (a claim
 half-submitted twice is worse than a message to repeat); it is marked `interrupted` for the log.
@@ -9,6 +9,7 @@ half-submitted twice is worse than a message to repeat); it is marked `interrupt
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from sqlalchemy import select, update
@@ -17,11 +18,19 @@ from assistant.store import Database
 from assistant.store.models import MatrixInboxEvent, MatrixTransaction, utcnow
 
 
+def transaction_key(txn_id: str, events: list[dict[str, Any]]) -> str:
+    """The transaction id with a digest of its event ids: Synapse numbers transactions afresh after a restart
+    (seen with 1.163 on SQLite), so a known id with other events is a new transaction, not a retry."""
+    ids = "\n".join(sorted({str(e.get("event_id")) for e in events}))
+    return f"{txn_id[:200]}:{hashlib.sha256(ids.encode()).hexdigest()[:16]}"
+
+
 def accept(db: Database, txn_id: str, events: list[dict[str, Any]]) -> int | None:
     """Store a transaction's events; None when this transaction was accepted before, else how many
     events were new."""
+    key = transaction_key(txn_id, events)
     with db.session() as s:
-        if s.get(MatrixTransaction, txn_id) is not None:
+        if s.get(MatrixTransaction, key) is not None:
             return None
         new = 0
         seen: set[str] = set()
@@ -33,7 +42,7 @@ def accept(db: Database, txn_id: str, events: list[dict[str, Any]]) -> int | Non
             s.add(MatrixInboxEvent(event_id=event_id, txn_id=txn_id, room_id=str(event.get("room_id", "")),
                                    sender=str(event.get("sender", "")), event=event))
             new += 1
-        s.add(MatrixTransaction(txn_id=txn_id, events=len(events)))
+        s.add(MatrixTransaction(txn_id=key, events=len(events)))
         return new
 
 

@@ -116,7 +116,9 @@ class MatrixInput(InputChannel):
             if refused is not None:
                 return refused
             body = request.json if isinstance(request.json, dict) else {}
-            events = [e for e in body.get("events", []) if isinstance(e, dict)]
+            # Deskmate's own events come back too (2 per chat turn, ~12 per new room): dropped before storing.
+            events = [e for e in body.get("events", []) if isinstance(e, dict)
+                      and e.get("sender") != self.settings.bot_id]
             new = await asyncio.to_thread(inbox.accept, self.assistant.db, txn_id, events)
             if new:
                 self._wake.set()
@@ -204,7 +206,9 @@ class MatrixInput(InputChannel):
             return "recorded" if topic_id is not None and person is not None else "ignored"
         relates = content.get("m.relates_to") or {}
         thread = relates.get("event_id") if relates.get("rel_type") == "m.thread" else None
-        replies = await self._converse(person, sender, text, room_id, event["event_id"], thread, on_new_message)
+        reply_to = (relates.get("m.in_reply_to") or {}).get("event_id")
+        replies = await self._converse(person, sender, text, event["event_id"], on_new_message,
+                                       {"room_id": room_id, "thread": thread, "reply_to": reply_to})
         await self._reply(room_id, event["event_id"], thread, replies)
         return "answered" if person is not None else "refused"
 
@@ -241,15 +245,14 @@ class MatrixInput(InputChannel):
                 return False
         return self._direct[room_id]
 
-    async def _converse(self, person: str | None, sender: str, text: str, room_id: str, event_id: str,
-                        thread: str | None, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> list[str]:
+    async def _converse(self, person: str | None, sender: str, text: str, event_id: str,
+                        on_new_message: Callable[[UserMessage], Awaitable[Any]], where: dict[str, Any]) -> list[str]:
         lang, refusal = self.gate.admit(person or sender, text, is_admin=False)
         if refusal is not None:
             return [refusal]
         await asyncio.to_thread(remember_language, self.assistant.db, person, lang)
         collector = OUTPUTS[lang]()
-        metadata = {"lang": lang, "room_id": room_id, "event_id": event_id, "thread": thread,
-                    "matrix_sender": sender}
+        metadata = {"lang": lang, "event_id": event_id, "matrix_sender": sender, **where}
         try:
             await on_new_message(UserMessage(text, collector, person, input_channel=self.name(), metadata=metadata))
         except Exception:  # noqa: BLE001 - the user gets a clean apology, the log keeps the trace

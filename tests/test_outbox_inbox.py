@@ -59,11 +59,12 @@ def test_a_transaction_is_accepted_once_and_an_event_once(db: Database) -> None:
     assert inbox.accept(db, "t1", [_event("$1"), _event("$2"), _event("$1")]) == 2
     assert inbox.accept(db, "t1", [_event("$1"), _event("$2")]) is None  # Synapse retrying
     assert inbox.accept(db, "t2", [_event("$2"), _event("$3")]) == 1  # an event seen before, in a new txn
+    assert inbox.accept(db, "t1", [_event("$4")]) == 1  # Synapse restarted and numbers transactions from 1 again
     taken = inbox.take(db)
-    assert [e.event_id for e in taken] == ["$1", "$2", "$3"]
+    assert [e.event_id for e in taken] == ["$1", "$2", "$3", "$4"]
     assert inbox.take(db) == []
     inbox.finish(db, "$1", "answered")
-    assert inbox.mark_interrupted(db) == 2  # $2 and $3 were being handled when the process died
+    assert inbox.mark_interrupted(db) == 3  # $2, $3 and $4 were being handled when the process died
     with db.session() as s:
         assert s.get(MatrixInboxEvent, "$1").outcome == "answered"
         assert s.get(MatrixInboxEvent, "$2").status == "interrupted"
