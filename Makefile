@@ -25,11 +25,13 @@ test: venv synapse $(MODEL) ## every check: pip check, ruff, rasa data validate,
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -ra $(PYTEST_ARGS)
 
-eval: venv data/nlu/lookups.yml ## NLU cross-validation and held-out figures per language (results/)
+eval: venv data/nlu/lookups.yml ## knowledge-search relevance, NLU cross-validation and held-out figures (results/)
+	$(BIN)/python -m tools.eval_search
 	$(BIN)/python -m tools.eval_nlu
 
 bench: venv synapse $(MODEL) ## latency, throughput, memory and training time against a bare-Rasa baseline (results/)
 	$(BIN)/python -m tools.bench
+	$(BIN)/python -m tools.bench_search
 
 venv: $(BIN)/.installed
 

@@ -14,8 +14,10 @@ from assistant.claim_chat import Turn
 
 def turn_of(tracker: Tracker) -> Turn:
     assistant = core()
-    return Turn(sender(tracker), reply_language(tracker), assistant.today(sender(tracker)),
-                (tracker.latest_message or {}).get("text") or "")
+    message = tracker.latest_message or {}
+    metadata = message.get("metadata") or {}
+    return Turn(sender(tracker), reply_language(tracker), assistant.today(sender(tracker)), message.get("text") or "",
+                room_id=metadata.get("room_id"), reply_to=metadata.get("reply_to"))
 
 
 def intent_of(tracker: Tracker) -> str:

@@ -40,6 +40,8 @@ class Turn:
     lang: str
     today: date
     text: str = ""
+    room_id: str | None = None  # the IM room it was said in (a topic room makes "this topic" that topic)
+    reply_to: str | None = None  # the message it answers, when the client says so
 
 
 class ClaimChat:

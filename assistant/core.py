@@ -15,6 +15,8 @@ from assistant.config import Settings, get_settings
 from assistant.directory import Directory
 from assistant.policy import Policy
 from assistant.store import Database
+from assistant.topic_chat import TopicChat
+from assistant.topics import Topics
 
 SNAPSHOT_TTL_SECONDS = 30.0
 T = TypeVar("T")
@@ -32,6 +34,8 @@ class Assistant:
         self.claims = Claims(self.db, lambda: self.directory, lambda: self.policy)
         self.claim_chat = ClaimChat(self.db, self.claims, lambda: self.directory, lambda: self.policy)
         self.approval_chat = ApprovalChat(self.claims, self.claim_chat, lambda: self.directory)
+        self.topics = Topics(self.db, lambda: self.directory, self.claims)
+        self.topic_chat = TopicChat(self.topics, lambda: self.directory)
 
     def _cached(self, name: str, load: Callable[[Database], T]) -> T:
         """A snapshot loaded from the store, reloaded at most every SNAPSHOT_TTL_SECONDS."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import uuid
 from pathlib import Path
 from typing import Iterator
 
@@ -13,6 +12,7 @@ from assistant.config import ROOT, Settings
 from assistant.directory import Directory
 from assistant.seed import seed
 from assistant.store import Database
+from assistant.store.scratch import create_database, drop_database
 
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 PG_URL = os.environ.get("DATABASE_TEST_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -22,27 +22,9 @@ COMPANY = ROOT / "company"
 def _postgres_database() -> str:
     """A fresh PostgreSQL database for this test session, or a skip that says loudly why not."""
     try:
-        import psycopg2
-
-        conn = psycopg2.connect(PG_URL, connect_timeout=3)
+        return create_database(PG_URL, "deskmate_test")
     except Exception as exc:  # noqa: BLE001 - any failure means "no PostgreSQL here"
         pytest.skip(f"PostgreSQL NOT AVAILABLE at {PG_URL} ({exc.__class__.__name__}): store tests ran on SQLite only")
-    conn.autocommit = True
-    name = f"deskmate_test_{uuid.uuid4().hex[:8]}"
-    with conn.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{name}"')
-    conn.close()
-    return PG_URL.rsplit("/", 1)[0] + "/" + name
-
-
-def _drop_postgres_database(url: str) -> None:
-    import psycopg2
-
-    conn = psycopg2.connect(PG_URL)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
-    conn.close()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -59,7 +41,7 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
         yield database
     finally:
         database.dispose()
-        _drop_postgres_database(url)
+        drop_database(url, PG_URL)
 
 
 @pytest.fixture

@@ -207,7 +207,8 @@ async def test_synapse_down_during_a_submission_the_room_appears_once_when_it_re
         assert failed and failed.status in ("pending", "sending") and failed.last_error
         assert topic_room(db, claim_id) is None
     finally:
-        await asyncio.to_thread(running_stack.start_synapse)
+        # Not in a worker thread: children die with the *thread* that spawned them (PR_SET_PDEATHSIG).
+        running_stack.start_synapse()
     sent = await until(lambda: create_effect().status == "sent", timeout=30)
     assert sent, f"the room was not created after Synapse returned: {create_effect().last_error}"
     room = topic_room(db, claim_id)
@@ -218,3 +219,46 @@ async def test_synapse_down_during_a_submission_the_room_appears_once_when_it_re
              if str(claim_id) in (await min_.room_name(r) or "")]
     assert named == [room], "the claim's room exists more than once"
     assert not outbox.listing(db, ("failed",))
+
+
+async def test_a_free_topic_is_opened_discussed_concluded_and_closed_through_matrix(sessions: Any, db: Database
+                                                                                    ) -> None:
+    import re
+
+    from mautrix.errors import MatrixRequestError
+
+    wei, jing = await sessions("zhangwei"), await sessions("chenjing")
+    reply = await say(wei, "开个话题讨论Q4团建，拉上陈静")
+    opened = re.search(r"话题 #(\d+)", reply)
+    assert opened, reply
+    topic_id = int(opened.group(1))
+    room = await until(lambda: (rooms.room_of(db, rooms.topic_purpose(topic_id)) or None)
+                       and rooms.room_of(db, rooms.topic_purpose(topic_id)).room_id)
+    assert room and await jing.poll_until(lambda e: e.kind == "invite" and e.room_id == room, timeout=20)
+    assert await wei.poll_until(lambda e: e.kind == "invite" and e.room_id == room, timeout=20)
+    said = await jing.send("我建议去莫干山", room_id=room)
+    assert await until(lambda: [m for m in topics.messages(db, topic_id) if m["event_id"] == said])
+    await wei.send("邻桌 记录结论：团建去莫干山", room_id=room)  # a mention in the room: Deskmate answers there
+    answer = await wei.poll_until(lambda e: e.room_id == room and e.sender != wei.user_id and "结论" in e.text
+                                  and "团建去莫干山" in e.text, timeout=30)
+    assert answer, "Deskmate did not answer the mention in the topic room"
+    with db.session() as s:
+        from assistant.store.models import TopicConclusion
+
+        conclusion = s.execute(select(TopicConclusion).where(TopicConclusion.topic_id == topic_id)).scalar_one()
+    assert said in conclusion.source_messages
+    await wei.send("邻桌 结束这个话题", room_id=room)
+    assert await jing.poll_until(lambda e: e.room_id == room and "已结束" in e.text and "团建去莫干山" in e.text,
+                                 timeout=30), "no closing summary in the room"
+
+    async def refused() -> bool:
+        try:
+            await jing.send("还有人吗", room_id=room)
+        except MatrixRequestError:
+            return True
+        return False
+
+    deadline = time.monotonic() + 20
+    while not await refused():  # the read-only power levels land right after the summary
+        assert time.monotonic() < deadline, "the closed topic's room still accepts messages"
+        await asyncio.sleep(0.5)

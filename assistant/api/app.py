@@ -10,7 +10,7 @@ from typing import Any, AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
-from assistant.api import admin, claims, people
+from assistant.api import admin, claims, people, topics
 from assistant.api.context import ASSISTANT, DELIVERER, PRINCIPAL
 from assistant.api.errors import error
 from assistant.api.openapi import openapi_document
@@ -94,6 +94,7 @@ def create_app(assistant: Assistant, *, with_actions: bool = True,
     people.register(app)
     claims.register(app)
     admin.register(app)
+    topics.register(app)
     if with_actions and action_package:
         from rasa_sdk.executor import ActionExecutor
 

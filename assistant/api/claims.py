@@ -4,16 +4,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from assistant.api.context import assistant_of, principal_of
+from assistant.api.context import assistant_of, viewer_of
 from assistant.api.errors import error
 from assistant.claims import ClaimError
 
 STATUSES = {"draft", "in_review", "returned", "approved", "rejected", "withdrawn", "cancelled"}
-
-
-def _viewer(request: web.Request) -> str | None:
-    principal = principal_of(request)
-    return None if principal.is_admin else principal.person_id
 
 
 async def list_claims(request: web.Request) -> web.Response:
@@ -21,7 +16,7 @@ async def list_claims(request: web.Request) -> web.Response:
     status = request.query.get("status")
     if status is not None and status not in STATUSES:
         return error(request, 400, "bad_request", detail=f"status must be one of {', '.join(sorted(STATUSES))}")
-    claims = assistant.claims.visible(_viewer(request), assistant.today(), status)
+    claims = assistant.claims.visible(viewer_of(request), assistant.today(), status)
     return web.json_response({"claims": [c.as_dict() for c in claims]})
 
 
@@ -31,7 +26,7 @@ async def get_claim(request: web.Request) -> web.Response:
     if not raw.isdigit() or len(raw) > 9:
         return error(request, 400, "bad_request", detail="claim id must be a number")
     try:
-        claim = assistant.claims.get(_viewer(request), int(raw), assistant.today())
+        claim = assistant.claims.get(viewer_of(request), int(raw), assistant.today())
     except ClaimError:
         return error(request, 404, "not_found")
     return web.json_response(claim.as_dict())

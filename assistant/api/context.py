@@ -18,3 +18,9 @@ def assistant_of(request: web.Request) -> Assistant:
 
 def principal_of(request: web.Request) -> Principal:
     return request[PRINCIPAL]
+
+
+def viewer_of(request: web.Request) -> str | None:
+    """Whose eyes a request reads with: the token's employee, or None for the admin (who sees everything)."""
+    principal = principal_of(request)
+    return None if principal.is_admin else principal.person_id

@@ -90,6 +90,22 @@ def openapi_document() -> dict[str, Any]:
                 "summary": "One claim: items, total in CNY, status, approval chain, current step, timeline",
                 "parameters": [{"name": "claim_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
                 "responses": _responses({"$ref": "#/components/schemas/Claim"}, 400, 401, 404)}},
+            "/api/claims/{claim_id}/timeline": {"get": {
+                "summary": "The claim's states in order, each with the topic-room messages written while it was in it",
+                "parameters": [{"name": "claim_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "responses": _responses({"type": "object", "properties": {
+                    "claim_id": {"type": "integer"}, "timeline": {"type": "array", "items": {"type": "object"}}}},
+                    400, 401, 404)}},
+            "/api/topics": {"get": {
+                "summary": "Knowledge search over the topics the caller may read: closed ones with conclusions first",
+                "parameters": [{"name": "q", "in": "query", "required": True, "schema": {"type": "string"}}],
+                "responses": _responses({"type": "object", "properties": {
+                    "hits": {"type": "array", "items": {"type": "object"}}}}, 400, 401)}},
+            "/api/topics/{topic_id}": {"get": {
+                "summary": "One topic the caller takes part in (or a closed public one): participants and why, "
+                           "conclusions, notes, links, messages with the bound claim's state; whom it waits for",
+                "parameters": [{"name": "topic_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "responses": _responses({"type": "object"}, 400, 401, 404)}},
             "/api/health": {"get": {"summary": "Liveness and database check", "security": [],
                                     "responses": _responses({"type": "object"})}},
             "/api/openapi.json": {"get": {"summary": "This document", "security": [],

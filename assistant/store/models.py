@@ -200,6 +200,7 @@ class PersonSetting(Base):
     __tablename__ = "person_settings"
     person_id = Column(String(64), ForeignKey("people.id"), primary_key=True)
     language = Column(String(2), nullable=True)
+    current_topic_id = Column(Integer, ForeignKey("topics.id", ondelete="SET NULL"), nullable=True)
     updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
 
 
@@ -211,6 +212,7 @@ class Topic(Base):
     claim_id = Column(Integer, ForeignKey("claims.id", ondelete="CASCADE"), nullable=True, unique=True)
     title = Column(String(200), nullable=False)
     status = Column(String(16), nullable=False, default="open", index=True)
+    public = Column(Boolean, nullable=False, default=False)  # readable by all once closed
     created_by = Column(String(64), ForeignKey("people.id"), nullable=False)
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
     closed_at = Column(DateTime(timezone=True), nullable=True)
@@ -272,3 +274,39 @@ class TopicParticipant(Base):
     reason = Column(JSON, nullable=False)
     added_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
     removed_at = Column(DateTime(timezone=True), nullable=True)
+
+
+class TopicConclusion(Base):
+    """A conclusion of a topic, with the messages it came from; `written_back_at` once on the claim."""
+
+    __tablename__ = "topic_conclusions"
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    topic_id = Column(Integer, ForeignKey("topics.id", ondelete="CASCADE"), nullable=False, index=True)
+    text = Column(Text, nullable=False)
+    author = Column(String(64), nullable=False)
+    source_messages = Column(JSON, nullable=False, default=list)  # event ids of topic_messages
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    written_back_at = Column(DateTime(timezone=True), nullable=True)
+
+
+class TopicNote(Base):
+    """A note ("记一下：…") recorded in a topic."""
+
+    __tablename__ = "topic_notes"
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    topic_id = Column(Integer, ForeignKey("topics.id", ondelete="CASCADE"), nullable=False, index=True)
+    text = Column(Text, nullable=False)
+    author = Column(String(64), nullable=False)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class TopicLink(Base):
+    """A link from a topic to another topic, a claim, a note, a document or a person."""
+
+    __tablename__ = "topic_links"
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    topic_id = Column(Integer, ForeignKey("topics.id", ondelete="CASCADE"), nullable=False, index=True)
+    kind = Column(String(16), nullable=False)  # topic | claim | note | document | person
+    target = Column(String(500), nullable=False)
+    created_by = Column(String(64), nullable=False)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
