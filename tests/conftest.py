@@ -19,7 +19,7 @@ PG_URL = os.environ.get("DATABASE_TEST_URL", "postgresql://postgres@127.0.0.1:54
 COMPANY = ROOT / "company"
 
 
-def _postgres_database() -> str:
+def postgres_database() -> str:
     """A fresh PostgreSQL database for this test session, or a skip that says loudly why not."""
     try:
         return create_database(PG_URL, "deskmate_test")
@@ -35,7 +35,7 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
         yield database
         database.dispose()
         return
-    url = _postgres_database()
+    url = postgres_database()
     database = Database(url)
     try:
         yield database

@@ -20,8 +20,9 @@ from assistant.seed import seed
 from assistant.store import Database
 from assistant.store.db import MIGRATIONS
 from assistant.store.models import Topic, TopicMessage, TopicParticipant, utcnow
+from assistant.store.scratch import drop_database
 from assistant.store.search_models import SearchDoc
-from tests.conftest import COMPANY, _drop_postgres_database, _postgres_database
+from tests.conftest import COMPANY, PG_URL, postgres_database
 
 QUESTIONS = load_questions()
 CORPUS = {spec["title"]: spec for spec in load_corpus()}
@@ -72,7 +73,7 @@ def test_relevance_top3_hit_rate(corpus: Database) -> None:
 
 def test_sqlite_and_postgres_give_the_same_top3(tmp_path: Path) -> None:
     sqlite = Database(f"sqlite:///{tmp_path / 'a.db'}")
-    pg_url = _postgres_database()
+    pg_url = postgres_database()
     postgres = Database(pg_url)
     try:
         for db in (sqlite, postgres):
@@ -87,7 +88,7 @@ def test_sqlite_and_postgres_give_the_same_top3(tmp_path: Path) -> None:
     finally:
         sqlite.dispose()
         postgres.dispose()
-        _drop_postgres_database(pg_url)
+        drop_database(pg_url, PG_URL)
 
 
 def test_every_hit_is_readable_by_the_asker(corpus: Database) -> None:
