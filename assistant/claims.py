@@ -18,15 +18,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from assistant import audit, outbox, topics
+from assistant.claim_status import EDITABLE, FINAL, IN_FLIGHT
 from assistant.directory import Directory
 from assistant.policy import Finding, ItemFacts, Policy, yuan
 from assistant.store import Database
 from assistant.store.models import Claim, ClaimEvent, ClaimItem, utcnow
 from assistant.workflow import ApprovalWorkflow, WorkflowError, load_process, resolve_approver
 
-EDITABLE = ("draft", "returned")
-IN_FLIGHT = ("in_review",)
-FINAL = ("approved", "rejected", "withdrawn", "cancelled")
 PROCESS = Path(__file__).resolve().parent.parent / "processes" / "reimbursement.bpmn"
 
 
@@ -414,10 +412,7 @@ class Claims:
         from assistant.i18n import both
 
         directory = self._directory()
-        applicant = directory.get(claim.applicant_id)
-        names = {lang: applicant.name(lang) if applicant else claim.applicant_id for lang in ("zh", "en")}
-        actor_person = directory.get(actor)
-        actor_names = {lang: actor_person.name(lang) if actor_person else actor for lang in ("zh", "en")}
+        names, actor_names = directory.names(claim.applicant_id), directory.names(actor)
         total = yuan(claim.total_fen)
         base = f"claim:{claim.id}:v{claim.version}"
         if claim.status == "in_review" and claim.current_approver:

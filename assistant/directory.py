@@ -182,6 +182,12 @@ class Directory:
     def get(self, person_id: str) -> Employee | None:
         return self.people.get(person_id)
 
+    def names(self, person_id: str | None) -> dict[str, str]:
+        """{'zh': 张伟, 'en': Wei Zhang}, for messages whose reader's language is decided later; the id when
+        the person is not (or no longer) in the directory."""
+        found = self.get(person_id) if person_id else None
+        return {lang: found.name(lang) if found else (person_id or "") for lang in ("zh", "en")}
+
     def manager_of(self, person_id: str) -> Employee | None:
         person = self.people.get(person_id)
         return self.people.get(person.manager_id) if person and person.manager_id else None

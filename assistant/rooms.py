@@ -20,6 +20,13 @@ def topic_purpose(topic_id: int) -> str:
     return f"topic:{topic_id}"
 
 
+def topic_of_purpose(purpose: str | None) -> int | None:
+    """The topic id of a "topic:<id>" purpose, None for any other."""
+    if purpose and purpose.startswith("topic:"):
+        return int(purpose.split(":", 1)[1])
+    return None
+
+
 def room_of(db: Database, purpose: str) -> ImRoom | None:
     with db.session() as s:
         return s.get(ImRoom, purpose)

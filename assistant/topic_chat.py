@@ -12,6 +12,7 @@ from typing import Callable
 
 from assistant import rooms, search, topic_text
 from assistant.claim_chat import Turn
+from assistant.colleagues import candidates_text
 from assistant.directory import Directory
 from assistant.i18n import t
 from assistant.topics import TopicError, Topics, TopicView
@@ -47,10 +48,8 @@ class TopicChat:
             if res.kind == "unknown" or not res.people:
                 raise PeopleProblem(t("topic.people.unknown", turn.lang, name=name))
             if res.kind == "ambiguous":
-                sep = "、" if turn.lang == "zh" else ", "
-                candidates = sep.join(f"{p.name(turn.lang)}（{p.title(turn.lang)}，{p.id}）" if turn.lang == "zh"
-                                      else f"{p.name(turn.lang)} ({p.title(turn.lang)}, {p.id})" for p in res.people)
-                raise PeopleProblem(t("topic.people.ambiguous", turn.lang, name=name, candidates=candidates))
+                raise PeopleProblem(t("topic.people.ambiguous", turn.lang, name=name,
+                                      candidates=candidates_text(directory, res.people, turn.lang)))
             found += [p.id for p in res.people if p.id not in found]
         return found
 

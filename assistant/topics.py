@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from assistant import audit, outbox, rooms
+from assistant.claim_status import FINAL
 from assistant.directory import Directory
 from assistant.i18n import both, t
 from assistant.store import Database
@@ -34,8 +35,6 @@ from assistant.store.models import (
     utcnow,
 )
 
-FINAL = ("approved", "rejected", "withdrawn", "cancelled")
-
 
 def claim_state(claim: Claim) -> dict[str, Any]:
     """The bound item's state as recorded beside each message: status, step and whom it waits for."""
@@ -43,13 +42,8 @@ def claim_state(claim: Claim) -> dict[str, Any]:
             "version": claim.version}
 
 
-def _names(directory: Directory, person: str | None) -> dict[str, str]:
-    found = directory.get(person) if person else None
-    return {lang: found.name(lang) if found else (person or "") for lang in ("zh", "en")}
-
-
 def _title(claim: Claim, directory: Directory) -> str:
-    names = _names(directory, claim.applicant_id)
+    names = directory.names(claim.applicant_id)
     return f"{t('topic.claim_title', 'zh', id=claim.id, applicant=names)} · " \
            f"{t('topic.claim_title', 'en', id=claim.id, applicant=names)}"
 
@@ -78,7 +72,7 @@ def follow_claim(s: Session, claim: Claim, directory: Directory) -> None:
     key = f"{purpose}:v{claim.version}"
     if claim.status == "in_review" and claim.current_approver:
         _add_participant(s, topic, claim.current_approver,
-                         both("topic.reason.approver", id=claim.id, step=_step_names(claim.current_step)), key)
+                         both("topic.reason.approver", id=claim.id, step=both(f"step.{claim.current_step}")), key)
     outbox.post(s, f"{key}:state", purpose, _state_notice(claim, directory))
     outbox.set_topic(s, f"{key}:topic", purpose, _room_topic(claim, directory))
     if claim.status in FINAL and topic.status == "open":
@@ -103,10 +97,10 @@ def _add_participant(s: Session, topic: Topic, person: str, reason: dict[str, st
 
 def _state_notice(claim: Claim, directory: Directory) -> dict[str, str]:
     if claim.status == "in_review":
-        return both("topic.state.waiting", id=claim.id, approver=_names(directory, claim.current_approver),
-                    step=_step_names(claim.current_step))
+        return both("topic.state.waiting", id=claim.id, approver=directory.names(claim.current_approver),
+                    step=both(f"step.{claim.current_step}"))
     return both("topic.state.changed", id=claim.id,
-                status={lang: t(f"status.{claim.status}", lang) for lang in ("zh", "en")})
+                status=both(f"status.{claim.status}"))
 
 
 def _room_topic(claim: Claim, directory: Directory) -> str:
@@ -118,10 +112,7 @@ def _room_topic(claim: Claim, directory: Directory) -> str:
 
 def topic_of_room(db: Database, room_id: str) -> int | None:
     """The topic a room serves, if it is a topic room."""
-    purpose = rooms.purpose_of(db, room_id)
-    if purpose and purpose.startswith("topic:"):
-        return int(purpose.split(":", 1)[1])
-    return None
+    return rooms.topic_of_purpose(rooms.purpose_of(db, room_id))
 
 
 def record_message(db: Database, topic_id: int, event_id: str, author: str, body: str, sent_at: datetime
@@ -270,7 +261,7 @@ class Topics:
             topic = Topic(title=title, created_by=creator)
             s.add(topic)
             s.flush()
-            by = _names(directory, creator)
+            by = directory.names(creator)
             invite = {creator: both("topic.reason.creator", title=title)}
             for person in people:
                 if person != creator:
@@ -302,7 +293,7 @@ class Topics:
                 for step in claim.chain or []:
                     if step.get("state") in ("done", "current") and step.get("approver"):
                         invite.setdefault(step["approver"], both("topic.reason.approver", id=claim.id,
-                                                                 step=_step_names(step["step"])))
+                                                                 step=both(f"step.{step['step']}")))
                 invite.setdefault(person, both("topic.reason.opened_claim", id=claim.id))
                 for who, reason in invite.items():
                     s.add(TopicParticipant(topic_id=topic.id, person_id=who, reason=reason))
@@ -329,7 +320,7 @@ class Topics:
                 existing = s.get(TopicParticipant, (topic.id, person))
                 if existing is not None and existing.removed_at is None:
                     continue
-                reason = both("topic.reason.added", title=topic.title, by=_names(directory, actor))
+                reason = both("topic.reason.added", title=topic.title, by=directory.names(actor))
                 _add_participant(s, topic, person, reason, f"{rooms.topic_purpose(topic.id)}:add:{person}:{_now_key()}")
                 added.append(person)
             if added:
@@ -351,13 +342,13 @@ class Topics:
                 if person != actor and actor != topic.created_by:
                     raise TopicError("only_creator_removes", id=topic.id)
                 if person in protected:
-                    raise TopicError("protected", id=topic.id, person=_names(directory, person))
+                    raise TopicError("protected", id=topic.id, person=directory.names(person))
                 part = s.get(TopicParticipant, (topic.id, person))
                 if part is None or part.removed_at is not None:
                     continue
                 part.removed_at = utcnow()
                 why = both("topic.reason.left" if person == actor else "topic.reason.removed",
-                           title=topic.title, by=_names(directory, actor))
+                           title=topic.title, by=directory.names(actor))
                 outbox.remove(s, f"{rooms.topic_purpose(topic.id)}:remove:{person}:{_now_key()}",
                               rooms.topic_purpose(topic.id), person, why)
                 removed.append(person)
@@ -389,7 +380,7 @@ class Topics:
             s.add(conclusion)
             s.flush()
             outbox.post(s, f"{rooms.topic_purpose(topic.id)}:conclusion:{conclusion.id}", rooms.topic_purpose(topic.id),
-                        both("topic.notice.conclusion", text=text, by=_names(self._directory(), person)))
+                        both("topic.notice.conclusion", text=text, by=self._directory().names(person)))
             audit.record(s, person, "topic.conclude", "topic", str(topic.id), detail={"conclusion": conclusion.id})
             _index(s, topic.id, "conclusion", text)
             return {"id": conclusion.id, "text": text, "sources": len(sources), "topic_id": topic.id}
@@ -430,7 +421,7 @@ class Topics:
             s.flush()
             s.add(TopicLink(topic_id=topic.id, kind="note", target=str(note.id), created_by=person))
             outbox.post(s, f"{rooms.topic_purpose(topic.id)}:note:{note.id}", rooms.topic_purpose(topic.id),
-                        both("topic.notice.note", text=text, by=_names(self._directory(), person)))
+                        both("topic.notice.note", text=text, by=self._directory().names(person)))
             _index(s, topic.id, "note", text)
             return {"id": note.id, "topic_id": topic.id, "title": topic.title}
 
@@ -491,7 +482,7 @@ class Topics:
             purpose = rooms.topic_purpose(topic.id)
             key = f"{purpose}:reopened:{_now_key()}"
             outbox.close_room(s, f"{key}:room", purpose, closed=False)
-            by = _names(self._directory(), person)
+            by = self._directory().names(person)
             outbox.post(s, f"{key}:notice", purpose, both("topic.notice.reopened", by=by))
             audit.record(s, person, "topic.reopen", "topic", str(topic.id))
             self._set_current(s, person, topic.id)
@@ -505,7 +496,7 @@ class Topics:
             if topic.claim_id is not None:
                 owner = s.get(Claim, topic.claim_id).applicant_id
             if person != owner:
-                raise TopicError("only_owner_publishes", id=topic.id, owner=_names(self._directory(), owner))
+                raise TopicError("only_owner_publishes", id=topic.id, owner=self._directory().names(owner))
             topic.public = True
             audit.record(s, person, "topic.public", "topic", str(topic.id))
             return view_of(s, topic)
@@ -581,17 +572,13 @@ def _now_key() -> str:
     return str(int(utcnow().timestamp() * 1000))
 
 
-def _step_names(step: str | None) -> dict[str, str]:
-    return {lang: t(f"step.{step}", lang) for lang in ("zh", "en")}
-
-
 def summary(view: TopicView, directory: Directory) -> dict[str, str]:
     """The closing summary: participants, duration, conclusions, in both languages."""
     closed = view.closed_at or utcnow()
     minutes = max(1, int((_utc(closed) - _utc(view.created_at)).total_seconds() // 60))
     out = {}
     for lang in ("zh", "en"):
-        people = ("、" if lang == "zh" else ", ").join(_names(directory, p["person"])[lang] for p in view.participants)
+        people = ("、" if lang == "zh" else ", ").join(directory.names(p["person"])[lang] for p in view.participants)
         lines = [t("topic.summary.head", lang, title=view.title, people=people, duration=_duration(minutes, lang))]
         if view.conclusions:
             lines += [f"{i}. {c['text']}" for i, c in enumerate(view.conclusions, 1)]

@@ -32,11 +32,10 @@ from assistant.core import Assistant
 from assistant.delivery import Deliverer
 from assistant.i18n import t
 from assistant.matrix import MatrixPort, Unavailable
-from assistant.preferences import remember_language
 from assistant.store import Database
 from assistant.synapse import Registration
 from connectors import rasa_speedups
-from connectors.rest import OUTPUTS, ChatGate
+from connectors.rest import ChatGate
 
 rasa_speedups.install()
 
@@ -197,12 +196,13 @@ class MatrixInput(InputChannel):
                 or not isinstance(content.get("body"), str) or "m.new_content" in content:
             return "ignored"
         body: str = content["body"]
-        topic_id = await asyncio.to_thread(topics.topic_of_room, db, room_id)
+        purpose = await asyncio.to_thread(rooms.purpose_of, db, room_id)  # one lookup per message
+        topic_id = rooms.topic_of_purpose(purpose)
         if topic_id is not None and person is not None:
             sent_at = datetime.fromtimestamp(event.get("origin_server_ts", 0) / 1000, tz=timezone.utc)
             await asyncio.to_thread(topics.record_message, db, topic_id, event["event_id"], person, body, sent_at)
         mentioned, text = self._addressed(content, body)
-        if not mentioned and not await self._is_direct(room_id, sender):
+        if not mentioned and not await self._is_direct(room_id, sender, purpose):
             return "recorded" if topic_id is not None and person is not None else "ignored"
         relates = content.get("m.relates_to") or {}
         thread = relates.get("event_id") if relates.get("rel_type") == "m.thread" else None
@@ -233,9 +233,8 @@ class MatrixInput(InputChannel):
         mentioned = bot in mentions or stripped != body or bot in (content.get("formatted_body") or "")
         return mentioned, stripped.strip() or body
 
-    async def _is_direct(self, room_id: str, sender: str) -> bool:
+    async def _is_direct(self, room_id: str, sender: str, purpose: str | None) -> bool:
         """A DM: the room recorded as someone's DM, or a room of exactly the sender and Deskmate."""
-        purpose = await asyncio.to_thread(rooms.purpose_of, self.assistant.db, room_id)
         if purpose is not None:
             return purpose.startswith("dm:")
         if room_id not in self._direct:
@@ -247,18 +246,9 @@ class MatrixInput(InputChannel):
 
     async def _converse(self, person: str | None, sender: str, text: str, event_id: str,
                         on_new_message: Callable[[UserMessage], Awaitable[Any]], where: dict[str, Any]) -> list[str]:
-        lang, refusal = self.gate.admit(person or sender, text, is_admin=False)
-        if refusal is not None:
-            return [refusal]
-        await asyncio.to_thread(remember_language, self.assistant.db, person, lang)
-        collector = OUTPUTS[lang]()
-        metadata = {"lang": lang, "event_id": event_id, "matrix_sender": sender, **where}
-        try:
-            await on_new_message(UserMessage(text, collector, person, input_channel=self.name(), metadata=metadata))
-        except Exception:  # noqa: BLE001 - the user gets a clean apology, the log keeps the trace
-            log.exception("message from %s failed", person)
-            return [t("error.internal", lang)]
-        return [m["text"] for m in collector.messages if m.get("text")] or [t("error.no_reply", lang)]
+        metadata = {"event_id": event_id, "matrix_sender": sender, **where}
+        replies = await self.gate.converse(person or sender, text, self.name(), metadata, on_new_message)
+        return [m["text"] for m in replies if m.get("text")] or [t("error.no_reply", self.settings.default_language)]
 
     async def _reply(self, room_id: str, event_id: str, thread: str | None, texts: list[str]) -> None:
         """Enqueue the replies, then deliver them now; a failed delivery is retried by the outbox."""

@@ -21,6 +21,7 @@ from assistant.auth import Principal, authenticate
 from assistant.core import Assistant
 from assistant.i18n import language_from_header, t
 from assistant.intake import check_message
+from assistant.preferences import remember_language
 from assistant.store import Database
 from connectors import rasa_speedups
 
@@ -66,9 +67,28 @@ class ChatGate:
             allow_commands=is_admin,
             without_names=directory.without_names,
         )
-        if verdict.accepted:
+        if verdict.accepted and self._last_lang.get(sender) != verdict.lang:
             self._last_lang[sender] = verdict.lang
+            # Kept for the messages Deskmate starts later (notifications, invitations), whatever the channel.
+            remember_language(self.assistant.db, sender, verdict.lang)
         return verdict.lang, verdict.reply
+
+    async def converse(self, sender: str, text: str | None, channel: str, metadata: dict[str, Any],
+                       on_new_message: Callable[[UserMessage], Awaitable[Any]], *, is_admin: bool = False
+                       ) -> list[dict[str, Any]]:
+        """One message through the gate and Rasa: Deskmate's reply messages, never none and never a trace."""
+        lang, refusal = self.admit(sender, text, is_admin=is_admin)
+        if refusal is not None:
+            return [{"recipient_id": sender, "text": refusal}]
+        collector = OUTPUTS[lang]()
+        try:
+            await on_new_message(UserMessage(text, collector, sender, input_channel=channel,
+                                             metadata={**metadata, "lang": lang}))
+        except Exception:  # noqa: BLE001 - the user gets a clean apology, the log keeps the trace
+            log.exception("message from %s failed", sender)
+            return [{"recipient_id": sender, "text": t("error.internal", lang)}]
+        # e.g. an action that failed: the user must not be left in silence
+        return collector.messages or [{"recipient_id": sender, "text": t("error.no_reply", lang)}]
 
 
 def _http_error(request: Request, status: int, code: str, **values: str) -> HTTPResponse:
@@ -122,18 +142,7 @@ class DeskmateRestInput(InputChannel):
                 return _http_error(request, 400, "bad_chat_request")
             if not principal.is_admin and sender != principal.person_id:
                 return _http_error(request, 403, "forbidden_sender", sender=sender[:64])
-            lang, refusal = self.gate.admit(sender, text, is_admin=principal.is_admin)
-            if refusal is not None:
-                return response.json([{"recipient_id": sender, "text": refusal}])
-            collector = OUTPUTS[lang]()
-            try:
-                await on_new_message(UserMessage(text, collector, sender, input_channel=self.name(),
-                                                 metadata={**metadata, "lang": lang}))
-            except Exception:  # noqa: BLE001 - the user gets a clean apology, the log keeps the trace
-                log.exception("message from %s failed", sender)
-                return response.json([{"recipient_id": sender, "text": t("error.internal", lang)}])
-            if not collector.messages:  # e.g. an action that failed: the user must not be left in silence
-                return response.json([{"recipient_id": sender, "text": t("error.no_reply", lang)}])
-            return response.json(collector.messages)
+            return response.json(await self.gate.converse(sender, text, self.name(), metadata, on_new_message,
+                                                          is_admin=principal.is_admin))
 
         return hook
