@@ -29,10 +29,11 @@ eval: venv data/nlu/lookups.yml ## knowledge-search relevance, NLU cross-validat
 	$(BIN)/python -m tools.eval_search
 	$(BIN)/python -m tools.eval_nlu
 
-bench: venv synapse $(MODEL) ## latency, throughput, memory, training, Matrix, topic turns, search; each with a same-run baseline (results/)
+bench: venv synapse $(MODEL) ## latency, throughput, memory, training, Matrix, topic turns, search, status; each with a same-run baseline (results/)
 	$(BIN)/python -m tools.bench
 	$(BIN)/python -m tools.bench_search
 	$(BIN)/python -m tools.bench_topics
+	$(BIN)/python -m tools.bench_status
 
 venv: $(BIN)/.installed
 

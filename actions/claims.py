@@ -41,6 +41,23 @@ class ReplyAction(Action, metaclass=ABCMeta):
         return []
 
 
+class ChatMethodAction(ReplyAction):
+    """An action that is one method of one of the core's chat services, named `action_<method>`."""
+
+    service: str  # the core's attribute: topic_chat, status_chat ...
+
+    @property
+    @abstractmethod
+    def method(self) -> str:
+        """The chat service's method, also the action's name after `action_`."""
+
+    def name(self) -> str:
+        return f"action_{self.method}"
+
+    def respond(self, turn: Turn, tracker: Tracker) -> List[str]:
+        return getattr(getattr(core(), self.service), self.method)(turn)
+
+
 class AnsweringAction(ReplyAction):
     """Answers the open question when the message is an answer to it; otherwise does its own job."""
 

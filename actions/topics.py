@@ -2,27 +2,11 @@
 
 from __future__ import annotations
 
-from abc import abstractmethod
-from typing import List
-
-from rasa_sdk import Tracker
-
-from actions.claims import ReplyAction
-from actions.client import core
-from assistant.claim_chat import Turn
+from actions.claims import ChatMethodAction
 
 
-class TopicAction(ReplyAction):
-    @property
-    @abstractmethod
-    def method(self) -> str:
-        """The TopicChat method, also the action's name after `action_`."""
-
-    def name(self) -> str:
-        return f"action_{self.method}"
-
-    def respond(self, turn: Turn, tracker: Tracker) -> List[str]:
-        return getattr(core().topic_chat, self.method)(turn)
+class TopicAction(ChatMethodAction):
+    service = "topic_chat"
 
 
 class ActionOpenTopic(TopicAction):

@@ -20,6 +20,7 @@ from assistant.claims import ClaimError, Claims, ClaimView, ItemView, NewItem
 from assistant.directory import Directory
 from assistant.expense_text import Money, ParsedItem, parse_amount, parse_category, parse_date, parse_items
 from assistant.i18n import t
+from assistant.memory import ItemTemplate, Memory
 from assistant.policy import Finding, ItemFacts, Policy, yuan
 from assistant.store import Database
 from assistant.store.models import PendingQuestion, utcnow
@@ -46,9 +47,10 @@ class Turn:
 
 class ClaimChat:
     def __init__(self, db: Database, claims: Claims, directory: Callable[[], Directory],
-                 policy: Callable[[], Policy]) -> None:
+                 policy: Callable[[], Policy], memory: Memory) -> None:
         self.db = db
         self.claims = claims
+        self.memory = memory
         self._directory = directory
         self._policy = policy
 
@@ -84,10 +86,31 @@ class ClaimChat:
             if not created and claim.items:
                 out.append(t("claim.nothing_parsed", turn.lang))
             else:
-                out.append(t("claim.ask_item", turn.lang))
-                self._ask(turn.person, "item", claim.id)
+                out += self._ask_item(turn, claim.id)
             return out
         return out + self._add_parsed(turn, claim, parsed)
+
+    def _ask_item(self, turn: Turn, claim_id: int) -> list[str]:
+        """Ask for the first item, offering the person's usual one when they have a habit."""
+        habit = self.memory.suggestion(turn.person)
+        if habit is None:
+            self._ask(turn.person, "item", claim_id)
+            return [t("claim.ask_item", turn.lang)]
+        self._ask(turn.person, "item", claim_id, suggestion=habit.as_payload())
+        return [t("memory.suggest", turn.lang, category=self.category_name(habit.category, turn.lang),
+                  amount=habit.amount_text, description=habit.description, claims=habit.claims)]
+
+    def repeat_last_item(self, turn: Turn) -> list[str]:
+        """'老样子，今天' / 'same as last time, today': the latest item again, with the date (and amount) said."""
+        template = self.memory.last_item(turn.person)
+        if template is None:
+            return [t("memory.no_last_item", turn.lang)]
+        claim, created = self.claims.open_draft(turn.person, turn.lang, turn.today)
+        out = [t("claim.started" if created else "claim.continuing", turn.lang, id=claim.id)]
+        if created:
+            out += self._intro(turn, [template.category])
+        self._clear(turn.person)
+        return out + self._add_parsed(turn, claim, [_parsed_from_template(template, turn)])
 
     def _item_in_question(self, turn: Turn) -> tuple[ClaimView, ItemView] | list[str]:
         """The open claim and the item the message is about, or the reply that says what is missing."""
@@ -234,10 +257,33 @@ class ClaimChat:
     # -- answers -------------------------------------------------------------------------------
 
     def _answer_item(self, turn: Turn, intent: str, question: PendingQuestion) -> list[str] | None:
+        suggestion = (question.payload or {}).get("suggestion")
+        if suggestion is not None:
+            answer = self._answer_suggestion(turn, intent, question, ItemTemplate.from_payload(suggestion))
+            if answer is not None:
+                return answer
         if intent in ("claim_expense", "inform", "nlu_fallback") and parse_amount(turn.text):
             self._clear(turn.person)
             return self.claim_expense(turn)
         return None
+
+    def _answer_suggestion(self, turn: Turn, intent: str, question: PendingQuestion,
+                           template: ItemTemplate) -> list[str] | None:
+        """'对，60' / 'yes, 45' / 'yes' (the usual amount) take the offered item; 'no' asks for the item;
+        anything naming its own category is a new item, not an answer to the offer."""
+        choice = _yes_no(turn.text, intent)
+        category, _ = parse_category(turn.text)
+        if choice is False and not parse_amount(turn.text):
+            self._ask(turn.person, "item", question.claim_id)
+            return [t("claim.ask_item", turn.lang)]
+        if category is not None or (choice is None and not (intent in ("inform", "nlu_fallback", "affirm")
+                                                            and parse_amount(turn.text))):
+            return None
+        claim = self.claims.editable(turn.person, turn.today)
+        self._clear(turn.person)
+        if claim is None:
+            return [t("claim.none_open", turn.lang)]
+        return self._add_parsed(turn, claim, [_parsed_from_template(template, turn)])
 
     def _answer_category(self, turn: Turn, intent: str, question: PendingQuestion) -> list[str] | None:
         if intent not in ("inform", "claim_expense", "nlu_fallback", "affirm"):
@@ -586,6 +632,14 @@ def _parsed_from_payload(payload: dict[str, Any], category: str) -> ParsedItem:
                       payload["currency"]), spent_on=date.fromisoformat(payload["spent_on"]),
                       description=payload["text"], client=payload.get("client"),
                       has_invoice=payload.get("has_invoice"), text=payload["text"], nights=payload.get("nights"))
+
+
+def _parsed_from_template(template: ItemTemplate, turn: Turn) -> ParsedItem:
+    """The remembered item with what this message says instead: a date, an amount."""
+    money = parse_amount(turn.text) or Money(template.amount, template.currency)
+    return ParsedItem(category=template.category, category_candidates=[], money=money,
+                      spent_on=parse_date(turn.text, turn.today), description=template.description,
+                      client=template.client, has_invoice=None, text=template.description)
 
 
 def _category_options(candidates: list[str], policy: Policy, lang: str) -> str:

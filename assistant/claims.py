@@ -21,6 +21,7 @@ from assistant import audit, outbox, topics
 from assistant.claim_status import EDITABLE, FINAL, IN_FLIGHT
 from assistant.directory import Directory
 from assistant.policy import Finding, ItemFacts, Policy, yuan
+from assistant.status import Recorder, claim_activity
 from assistant.store import Database
 from assistant.store.models import Claim, ClaimEvent, ClaimItem, utcnow
 from assistant.workflow import ApprovalWorkflow, WorkflowError, load_process, resolve_approver
@@ -113,11 +114,17 @@ class Claims:
     """The claims service. `directory` and `policy` are callables so the snapshots stay fresh."""
 
     def __init__(self, db: Database, directory: Callable[[], Directory], policy: Callable[[], Policy],
-                 process: Path = PROCESS) -> None:
+                 process: Path = PROCESS, activity: Recorder | None = None) -> None:
         self.db = db
         self._directory = directory
         self._policy = policy
         self.process = process
+        self._activity = activity
+
+    def _did(self, s: Session, person: str, claim_id: int, doing: str) -> None:
+        """The work event sets the person's status (assistant/status.py), in this transaction."""
+        if self._activity is not None:
+            self._activity(s, person, claim_activity(claim_id, doing))
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -163,6 +170,8 @@ class Claims:
             claim = s.get(Claim, claim_id)
             if claim is None or not self.can_view(viewer, claim):
                 raise ClaimError("not_found", id=claim_id)
+            if viewer is not None and claim.status == "in_review" and claim.current_approver == viewer:
+                self._did(s, viewer, claim.id, "review")  # the approver reading the claim waiting for them
             return self._view(s, claim, today, with_timeline)
 
     def can_view(self, viewer: str | None, claim: Claim) -> bool:
@@ -241,6 +250,7 @@ class Claims:
                 self._event(s, claim, person, "item_added", detail={"position": position, "category": item.category,
                                                                      "amount_fen": fen})
             self._touch(s, claim)
+            self._did(s, person, claim.id, "file")
             return self._view(s, claim, today)
 
     def update_item(self, person: str, claim_id: int, position: int, today: date, **changes: Any) -> ClaimView:
@@ -325,6 +335,7 @@ class Claims:
             self._event(s, claim, person, kind, detail={"total_fen": claim.total_fen})
             audit.record(s, person, kind, "claim", str(claim.id), detail={"total_fen": claim.total_fen})
             self._apply(s, claim, flow, person)
+            self._did(s, person, claim.id, "file")
             return self._view(s, claim, today, with_timeline=True), True
 
     def decide(self, actor: str, claim_id: int, decision: str, reason: str | None, today: date) -> ClaimView:
@@ -349,6 +360,7 @@ class Claims:
             self._event(s, claim, actor, kind, step=step, reason=reason)
             audit.record(s, actor, decision, "claim", str(claim.id), reason=reason, detail={"step": step})
             self._apply(s, claim, flow, actor, decided_step=step, decision=decision, reason=reason)
+            self._did(s, actor, claim.id, "review")
             return self._view(s, claim, today)
 
     def withdraw(self, person: str, claim_id: int, reason: str | None, today: date) -> ClaimView:

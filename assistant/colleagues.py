@@ -39,9 +39,27 @@ _ASKED_NAME = (
 _NOT_NAMES = {"that", "this", "he", "she", "it", "they", "you", "他", "她", "这", "那", "这个人", "那个人", "你"}
 
 
+_ASKED_STATUS = (
+    re.compile(r"^\s*(?:请问|那个|嗯|呃)?\s*(.+?)\s*(?:现在|今天|这会儿|目前)?\s*(?:在忙什么|在忙啥|在干嘛|在干什么|在做什么|"
+               r"忙什么|忙不忙|忙吗|有空吗|有没有空|在不在|的状态)"),
+    re.compile(r"^\s*(?:um|uh)?\s*(?:what(?:'s| is)|what are)\s+(.+?)\s+(?:up to|doing|working on|busy with)\b", re.I),
+    re.compile(r"^\s*(?:um|uh)?\s*(?:is|are)\s+(.+?)\s+(?:busy|free|available|around)\b", re.I),
+    re.compile(r"^\s*(?:um|uh)?\s*(?:show me\s+|what(?:'s| is)\s+)?(.+?)'s\s+(?:current\s+)?status\b", re.I),
+)
+
+
 def name_from_question(text: str) -> str | None:
     """The name in "张三丰是谁" / "who is Xavier Quinn", for when the NLU found no person entity."""
-    for pattern in _ASKED_NAME:
+    return _first_name(_ASKED_NAME, text)
+
+
+def name_from_status_question(text: str) -> str | None:
+    """The name in "孙浩在忙什么" / "what is Hao Sun up to", for when the NLU found no person entity."""
+    return _first_name(_ASKED_STATUS, text)
+
+
+def _first_name(patterns: tuple[re.Pattern[str], ...], text: str) -> str | None:
+    for pattern in patterns:
         match = pattern.search(text or "")
         name = match.group(1).strip() if match else ""
         if 0 < len(name) <= 40 and name.lower() not in _NOT_NAMES:

@@ -39,6 +39,11 @@ class Settings:
     local_synapse: bool = field(default_factory=lambda: _env("DESKMATE_LOCAL_SYNAPSE", "1") == "1")
     synapse_database_url: str = field(default_factory=lambda: _env("DESKMATE_SYNAPSE_DATABASE_URL", ""))
     outbox_max_backoff: float = field(default_factory=lambda: float(_env("DESKMATE_OUTBOX_MAX_BACKOFF", "300")))
+    # Work status: automatic status only inside working hours (a person may set their own hours) on working
+    # days (ISO weekdays, 1 = Monday), and it expires after this much inactivity.
+    working_hours: str = field(default_factory=lambda: _env("DESKMATE_WORKING_HOURS", "09:00-19:00"))
+    working_days: str = field(default_factory=lambda: _env("DESKMATE_WORKING_DAYS", "1-5"))
+    status_expiry_minutes: int = field(default_factory=lambda: int(_env("DESKMATE_STATUS_EXPIRY_MINUTES", "120")))
 
     def __post_init__(self) -> None:
         if not self.database_url:

@@ -12,9 +12,15 @@ from assistant.approval_chat import ApprovalChat
 from assistant.claim_chat import ClaimChat
 from assistant.claims import Claims
 from assistant.config import Settings, get_settings
+from assistant.digest import Digests
 from assistant.directory import Directory
+from assistant.memory import Memory
+from assistant.memory_chat import MemoryChat
 from assistant.policy import Policy
+from assistant.status import Clock, Status
+from assistant.status_chat import StatusChat
 from assistant.store import Database
+from assistant.store.models import utcnow
 from assistant.topic_chat import TopicChat
 from assistant.topics import Topics
 
@@ -25,17 +31,23 @@ T = TypeVar("T")
 class Assistant:
     """One per process. The API servlets and the Rasa actions both call into it."""
 
-    def __init__(self, settings: Settings | None = None, db: Database | None = None) -> None:
+    def __init__(self, settings: Settings | None = None, db: Database | None = None, clock: Clock = utcnow) -> None:
+        """`clock` is what "now" means for work status (tests inject one); stored timestamps are always real."""
         self.settings = settings or get_settings()
         self.db = db or Database(self.settings.database_url)
         self.admin_token = self.settings.admin_token()
         self._cache: dict[str, tuple[float, object]] = {}
         self._lock = threading.Lock()
-        self.claims = Claims(self.db, lambda: self.directory, lambda: self.policy)
-        self.claim_chat = ClaimChat(self.db, self.claims, lambda: self.directory, lambda: self.policy)
+        self.status = Status(self.db, lambda: self.directory, self.settings, clock)
+        self.digests = Digests(self.db, lambda: self.directory, self.status)
+        self.memory = Memory(self.db)
+        self.claims = Claims(self.db, lambda: self.directory, lambda: self.policy, activity=self.status.record)
+        self.claim_chat = ClaimChat(self.db, self.claims, lambda: self.directory, lambda: self.policy, self.memory)
         self.approval_chat = ApprovalChat(self.claims, self.claim_chat, lambda: self.directory)
-        self.topics = Topics(self.db, lambda: self.directory, self.claims)
+        self.topics = Topics(self.db, lambda: self.directory, self.claims, activity=self.status.record)
         self.topic_chat = TopicChat(self.topics, lambda: self.directory)
+        self.status_chat = StatusChat(self.status, self.digests, lambda: self.directory)
+        self.memory_chat = MemoryChat(self.memory, self.claim_chat.category_name)
 
     def _cached(self, name: str, load: Callable[[Database], T]) -> T:
         """A snapshot loaded from the store, reloaded at most every SNAPSHOT_TTL_SECONDS."""

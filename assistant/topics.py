@@ -20,6 +20,8 @@ from assistant import audit, outbox, rooms
 from assistant.claim_status import FINAL
 from assistant.directory import Directory
 from assistant.i18n import both, t
+from assistant.preferences import setting_row
+from assistant.status import Recorder, topic_activity
 from assistant.store import Database
 from assistant.store.models import (
     Claim,
@@ -115,9 +117,10 @@ def topic_of_room(db: Database, room_id: str) -> int | None:
     return rooms.topic_of_purpose(rooms.purpose_of(db, room_id))
 
 
-def record_message(db: Database, topic_id: int, event_id: str, author: str, body: str, sent_at: datetime
-                   ) -> bool:
-    """Store one human message of a topic room with the bound item's state now; False if already stored."""
+def record_message(db: Database, topic_id: int, event_id: str, author: str, body: str, sent_at: datetime,
+                   activity: Recorder | None = None) -> bool:
+    """Store one human message of a topic room with the bound item's state now; False if already stored.
+    `activity` sets the author's status from it (assistant/status.py)."""
     with db.session() as s:
         if s.execute(select(TopicMessage.id).where(TopicMessage.event_id == event_id)).first():
             return False
@@ -131,7 +134,15 @@ def record_message(db: Database, topic_id: int, event_id: str, author: str, body
         s.add(TopicMessage(topic_id=topic_id, event_id=event_id, author=author, body=body[:20000], sent_at=sent_at,
                            item_state=state))
         _index(s, topic_id, "message", body[:20000])
+        if activity is not None:
+            activity(s, author, topic_activity(topic.id, topic.title))
         return True
+
+
+def title_of(db: Database, topic_id: int) -> str | None:
+    with db.session() as s:
+        topic = s.get(Topic, topic_id)
+        return topic.title if topic else None
 
 
 def messages(db: Database, topic_id: int) -> list[dict[str, Any]]:
@@ -194,10 +205,17 @@ class Topics:
     Every change and the IM effects it implies are written in one transaction; the room follows through
     the outbox. `directory` and `claims` are callables/services so the snapshots stay fresh."""
 
-    def __init__(self, db: Database, directory: Callable[[], Directory], claims: Any) -> None:
+    def __init__(self, db: Database, directory: Callable[[], Directory], claims: Any,
+                 activity: Recorder | None = None) -> None:
         self.db = db
         self._directory = directory
         self.claims = claims
+        self.activity = activity
+
+    def _did(self, s: Session, person: str, topic: Topic, doing: str = "in") -> None:
+        """The work event sets the person's status (assistant/status.py), in this transaction."""
+        if self.activity is not None:
+            self.activity(s, person, topic_activity(topic.id, topic.title, doing))
 
     # -- reading ---------------------------------------------------------------------------------------------
 
@@ -243,11 +261,7 @@ class Topics:
             return setting.current_topic_id
 
     def _set_current(self, s: Session, person: str, topic_id: int) -> None:
-        setting = s.get(PersonSetting, person)
-        if setting is None:
-            s.add(PersonSetting(person_id=person, current_topic_id=topic_id))
-        else:
-            setting.current_topic_id = topic_id
+        setting_row(s, person).current_topic_id = topic_id
 
     # -- opening and people ----------------------------------------------------------------------------------
 
@@ -272,6 +286,7 @@ class Topics:
             outbox.create_room(s, f"{purpose}:room", purpose, title, title, invite)
             audit.record(s, creator, "topic.open", "topic", str(topic.id), detail={"people": sorted(invite)})
             self._set_current(s, creator, topic.id)
+            self._did(s, creator, topic)
             _index(s, topic.id, "title", title)
             return view_of(s, topic)
 
@@ -306,6 +321,7 @@ class Topics:
             audit.record(s, person, "topic.open" if created else "topic.join", "topic", str(topic.id),
                          detail={"claim_id": claim_id})
             self._set_current(s, person, topic.id)
+            self._did(s, person, topic)
             return view_of(s, topic), created
 
     def add(self, actor: str, topic_id: int, people: list[str]) -> tuple[TopicView, list[str]]:
@@ -382,6 +398,7 @@ class Topics:
             outbox.post(s, f"{rooms.topic_purpose(topic.id)}:conclusion:{conclusion.id}", rooms.topic_purpose(topic.id),
                         both("topic.notice.conclusion", text=text, by=self._directory().names(person)))
             audit.record(s, person, "topic.conclude", "topic", str(topic.id), detail={"conclusion": conclusion.id})
+            self._did(s, person, topic)
             _index(s, topic.id, "conclusion", text)
             return {"id": conclusion.id, "text": text, "sources": len(sources), "topic_id": topic.id}
 
@@ -423,6 +440,7 @@ class Topics:
             outbox.post(s, f"{rooms.topic_purpose(topic.id)}:note:{note.id}", rooms.topic_purpose(topic.id),
                         both("topic.notice.note", text=text, by=self._directory().names(person)))
             _index(s, topic.id, "note", text)
+            self._did(s, person, topic, "note")
             return {"id": note.id, "topic_id": topic.id, "title": topic.title}
 
     def link(self, person: str, topic_id: int, kind: str, target: str) -> dict[str, Any]:

@@ -32,6 +32,7 @@ from assistant.core import Assistant
 from assistant.delivery import Deliverer
 from assistant.i18n import t
 from assistant.matrix import MatrixPort, Unavailable
+from assistant.status import call_activity
 from assistant.store import Database
 from assistant.synapse import Registration
 from connectors import rasa_speedups
@@ -42,6 +43,7 @@ rasa_speedups.install()
 log = logging.getLogger(__name__)
 
 BOT_NAMES = ("邻桌", "deskmate")
+CALL_EVENTS = ("m.call.invite", "m.call.hangup")  # 1:1 VoIP signalling (Matrix spec, client-server, VoIP)
 
 
 def _matrix_error(status: int, errcode: str, message: str) -> HTTPResponse:
@@ -192,6 +194,8 @@ class MatrixInput(InputChannel):
             if event.get("state_key") == settings.bot_id and content.get("membership") == "invite":
                 return await self._invited(room_id, person, bool(content.get("is_direct")))
             return "member"
+        if event.get("type") in CALL_EVENTS:
+            return await self._call(event["type"], room_id, person)
         if event.get("type") != "m.room.message" or content.get("msgtype") != "m.text" \
                 or not isinstance(content.get("body"), str) or "m.new_content" in content:
             return "ignored"
@@ -200,7 +204,8 @@ class MatrixInput(InputChannel):
         topic_id = rooms.topic_of_purpose(purpose)
         if topic_id is not None and person is not None:
             sent_at = datetime.fromtimestamp(event.get("origin_server_ts", 0) / 1000, tz=timezone.utc)
-            await asyncio.to_thread(topics.record_message, db, topic_id, event["event_id"], person, body, sent_at)
+            await asyncio.to_thread(topics.record_message, db, topic_id, event["event_id"], person, body, sent_at,
+                                    self.assistant.status.record)
         mentioned, text = self._addressed(content, body)
         if not mentioned and not await self._is_direct(room_id, sender, purpose):
             return "recorded" if topic_id is not None and person is not None else "ignored"
@@ -211,6 +216,18 @@ class MatrixInput(InputChannel):
                                        {"room_id": room_id, "thread": thread, "reply_to": reply_to})
         await self._reply(room_id, event["event_id"], thread, replies)
         return "answered" if person is not None else "refused"
+
+    async def _call(self, kind: str, room_id: str, person: str | None) -> str:
+        """A call started or ended by an employee: their status follows (in the topic, in a topic room)."""
+        if person is None:
+            return "ignored"
+        if kind == "m.call.hangup":
+            await asyncio.to_thread(self.assistant.status.end_call, person)
+            return "call_ended"
+        topic_id = rooms.topic_of_purpose(await asyncio.to_thread(rooms.purpose_of, self.assistant.db, room_id))
+        title = await asyncio.to_thread(topics.title_of, self.assistant.db, topic_id) if topic_id else None
+        await asyncio.to_thread(self.assistant.status.record_now, person, call_activity(topic_id, title))
+        return "call_started"
 
     async def _invited(self, room_id: str, person: str | None, is_direct: bool) -> str:
         try:

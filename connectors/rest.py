@@ -21,7 +21,7 @@ from assistant.auth import Principal, authenticate
 from assistant.core import Assistant
 from assistant.i18n import language_from_header, t
 from assistant.intake import check_message
-from assistant.preferences import remember_language
+from assistant.preferences import remember_language, reply_language_of
 from assistant.store import Database
 from connectors import rasa_speedups
 
@@ -71,6 +71,9 @@ class ChatGate:
             self._last_lang[sender] = verdict.lang
             # Kept for the messages Deskmate starts later (notifications, invitations), whatever the channel.
             remember_language(self.assistant.db, sender, verdict.lang)
+        if verdict.accepted:
+            # a language the person asked for ("always answer me in English") wins over the one they wrote in
+            return reply_language_of(self.assistant.db, sender) or verdict.lang, None
         return verdict.lang, verdict.reply
 
     async def converse(self, sender: str, text: str | None, channel: str, metadata: dict[str, Any],

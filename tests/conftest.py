@@ -93,7 +93,10 @@ def running_stack(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201 - t
                         matrix_url=f"http://127.0.0.1:{STACK_SYNAPSE_PORT}", im_backend="matrix",
                         local_synapse=True, outbox_max_backoff=2.0)
     seed(Database(settings.database_url), COMPANY)
-    running = Stack(settings, log_dir=var / "logs").start()
+    # Automatic status is shown inside working hours only: here every hour of every day is one, so the status
+    # dialogues do not depend on when CI runs (tests/test_status.py covers the hours with an injected clock).
+    always_working = {"DESKMATE_WORKING_HOURS": "00:00-24:00", "DESKMATE_WORKING_DAYS": "1-7"}
+    running = Stack(settings, log_dir=var / "logs", extra_env=always_working).start()
     try:
         yield running
     finally:

@@ -87,3 +87,23 @@ async def test_my_manager_is_resolved_for_the_sender(executor: ActionExecutor) -
     out = await replies(executor, action_call("action_who_is", "zhaomin", text, "ask_person",
                                               person("my manager", text), "en"))
     assert out[0].startswith("Lei Yang")
+
+
+async def test_ask_status_reads_the_person_entity_and_applies_privacy(executor: ActionExecutor,
+                                                                      core: Assistant) -> None:
+    text = "what is Min Zhao up to these days"
+    asked = await replies(executor, action_call("action_ask_status", "yanglei", text, "ask_status",
+                                                person("Min Zhao", text), lang="en"))
+    assert asked[0].startswith("Min Zhao: ")  # her manager may look (what he sees depends on the clock)
+    refused = await replies(executor, action_call("action_ask_status", "sunhao", text, "ask_status",
+                                                  person("Min Zhao", text), lang="en"))
+    assert refused == ["I can't tell you Min Zhao's status."]
+
+
+async def test_memory_actions_speak_through_the_core(executor: ActionExecutor, core: Assistant) -> None:
+    said = await replies(executor, action_call("action_set_reply_language", "zhaomin", "以后都用英文回复我",
+                                               "set_reply_language", lang="zh"))
+    assert said == ["OK, from now on I'll answer you in English. Say \"forget my preferences\" to undo it."]
+    forgot = await replies(executor, action_call("action_forget_preferences", "zhaomin", "忘掉我的习惯",
+                                                 "forget_preferences", lang="zh"))
+    assert "回复语言：英文" in forgot[0]

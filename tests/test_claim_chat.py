@@ -44,7 +44,7 @@ class Person:
             "show_claim": chat.show_claim, "cancel_claim": chat.cancel_claim, "save_draft": chat.save_draft,
             "resume_claim": chat.resume_claim, "submit_claim": chat.submit_claim, "ask_policy": chat.ask_policy,
             "list_pending": approvals.list_pending, "withdraw_claim": approvals.withdraw,
-            "claim_status": approvals.status,
+            "claim_status": approvals.status, "repeat_last_item": chat.repeat_last_item,
         }
         if intent in ("affirm", "deny", "inform", "nlu_fallback"):
             return "\n".join(chat.answer_or_reply(turn, intent))

@@ -262,3 +262,32 @@ async def test_a_free_topic_is_opened_discussed_concluded_and_closed_through_mat
     while not await refused():  # the read-only power levels land right after the summary
         assert time.monotonic() < deadline, "the closed topic's room still accepts messages"
         await asyncio.sleep(0.5)
+
+
+async def test_a_call_in_a_topic_room_sets_the_callers_status_until_hangup(sessions: Any, db: Database,
+                                                                          chat: ChatClient) -> None:
+    """Matrix 1:1 VoIP signalling (m.call.invite / m.call.hangup) sent by a real client into a topic room."""
+    import re
+
+    from mautrix.types import EventType
+
+    from assistant.auth import issue_token
+
+    wei = await sessions("zhaomin")
+    reply = await say(wei, "开个话题讨论发版回滚演练")
+    topic_id = int(re.search(r"话题 #(\d+)", reply).group(1))
+    room = await until(lambda: (rooms.room_of(db, rooms.topic_purpose(topic_id)) or None)
+                       and rooms.room_of(db, rooms.topic_purpose(topic_id)).room_id)
+    assert room and await wei.poll_until(lambda e: e.kind == "invite" and e.room_id == room, timeout=20)
+    token = issue_token(db, "zhaomin")
+
+    def status() -> dict[str, Any]:
+        return chat.api("GET", "/api/people/zhaomin/status", token).body
+
+    call = {"call_id": "c1", "version": 0, "lifetime": 60000, "offer": {"type": "offer", "sdp": "v=0"}}
+    await wei.client.send_message_event(room, EventType("m.call.invite", EventType.Class.MESSAGE), call)
+    on_call = await until(lambda: (lambda b: b if b.get("kind") == "call" else None)(status()))
+    assert on_call and on_call["text"]["en"].startswith("on a call in topic '发版回滚演练'"), on_call
+    await wei.client.send_message_event(room, EventType("m.call.hangup", EventType.Class.MESSAGE),
+                                        {"call_id": "c1", "version": 0})
+    assert await until(lambda: status().get("state") == "available")

@@ -31,6 +31,21 @@ def test_migrations_create_every_table(db: Database) -> None:
     assert set(inspect(db.engine).get_table_names()) == tables
 
 
+def test_the_migrations_build_exactly_the_models(db: Database) -> None:
+    """Every model change has its migration: Alembic's autogenerate finds no table or column to add or drop."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from assistant.store.models import Base
+    from assistant.store.search_models import include_name, include_object
+
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"include_name": include_name,
+                                                               "include_object": include_object})
+        diff = compare_metadata(context, Base.metadata)
+    assert [d for d in diff if d[0] in ("add_table", "remove_table", "add_column", "remove_column")] == []
+
+
 def test_seed_loads_the_sample_company(db: Database) -> None:
     counts = seed(db, COMPANY)
     assert counts["created"] > 0

@@ -10,7 +10,7 @@ from typing import Any, AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
-from assistant.api import admin, claims, people, topics
+from assistant.api import admin, claims, people, status, topics
 from assistant.api.context import ASSISTANT, DELIVERER, PRINCIPAL
 from assistant.api.errors import error
 from assistant.api.openapi import openapi_document
@@ -95,6 +95,7 @@ def create_app(assistant: Assistant, *, with_actions: bool = True,
     claims.register(app)
     admin.register(app)
     topics.register(app)
+    status.register(app)
     if with_actions and action_package:
         from rasa_sdk.executor import ActionExecutor
 
@@ -103,7 +104,31 @@ def create_app(assistant: Assistant, *, with_actions: bool = True,
         app.router.add_post("/webhook", _action_webhook(executor))
     if assistant.settings.im_backend == "matrix" and assistant.settings.matrix_registration.exists():
         app.cleanup_ctx.append(_delivery)
+    app.cleanup_ctx.append(_digests)
     return app
+
+
+DIGEST_CHECK_SECONDS = 30.0
+
+
+async def _digests(app: web.Application) -> AsyncIterator[None]:
+    """Managers' daily digests, enqueued when their time comes (assistant/digest.py)."""
+    assistant = app[ASSISTANT]
+
+    async def run() -> None:
+        while True:
+            try:
+                if await asyncio.to_thread(assistant.digests.send_due) and app.get(DELIVERER) is not None:
+                    app[DELIVERER].wake()
+            except Exception:  # noqa: BLE001 - a database hiccup must not end the schedule
+                log.exception("sending daily digests failed")
+            await asyncio.sleep(DIGEST_CHECK_SECONDS)
+
+    task = asyncio.get_running_loop().create_task(run())
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 async def _delivery(app: web.Application) -> AsyncIterator[None]:

@@ -116,6 +116,25 @@ def openapi_document() -> dict[str, Any]:
                 "responses": _responses({"type": "object", "properties": {
                     "people": {"type": "array", "items": {"$ref": "#/components/schemas/Person"}},
                     "match": {"type": "string", "enum": ["person", "group", "ambiguous", "unknown"]}}}, 400, 401)}},
+            "/api/people/{person_id}/status": {"get": {
+                "summary": "The person's work status as the caller may see it: their manager chain the activity, "
+                           "teammates a coarse form, others busy/available, each as the person's setting allows; "
+                           "403 status_not_shared otherwise (whether or not there is a status). Logged.",
+                "parameters": [{"name": "person_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "responses": _responses({"type": "object", "properties": {
+                    "person": {"type": "string"},
+                    "relation": {"type": "string", "enum": ["self", "chain", "team", "everyone", "admin"]},
+                    "level": {"type": "string", "enum": ["full", "coarse", "presence"]},
+                    "state": {"type": "string", "enum": ["manual", "activity", "available", "off_hours", "busy"]},
+                    "busy": {"type": "boolean"},
+                    "text": {"type": "object", "properties": {"zh": {"type": "string"}, "en": {"type": "string"}}},
+                    "kind": {"type": "string", "nullable": True}, "since": {"type": "string", "nullable": True},
+                    "until": {"type": "string", "nullable": True}}}, 401, 403, 404)}},
+            "/api/people/{person_id}/status/views": {"get": {
+                "summary": "Who looked at the person's status in the last 30 days (the person or the admin only)",
+                "parameters": [{"name": "person_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "responses": _responses({"type": "object", "properties": {
+                    "views": {"type": "array", "items": {"type": "object"}}}}, 401, 403, 404)}},
             "/api/people/{person_id}": {"get": {
                 "summary": "One employee, with their direct reports",
                 "parameters": [{"name": "person_id", "in": "path", "required": True, "schema": {"type": "string"}}],

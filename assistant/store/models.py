@@ -195,13 +195,51 @@ class OutboxEffect(Base):
 
 
 class PersonSetting(Base):
-    """Per-person settings Deskmate keeps: the language they last wrote in (for messages Deskmate starts)."""
+    """Per-person settings Deskmate keeps. `language` is the one they last wrote in (for messages Deskmate
+    starts); `reply_language` is the one they asked to be answered in, whatever they write. Status settings
+    left empty fall back to the deployment's defaults (docs/configuration.md)."""
 
     __tablename__ = "person_settings"
     person_id = Column(String(64), ForeignKey("people.id"), primary_key=True)
     language = Column(String(2), nullable=True)
     current_topic_id = Column(Integer, ForeignKey("topics.id", ondelete="SET NULL"), nullable=True)
     updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    reply_language = Column(String(2), nullable=True)
+    status_audience = Column(String(16), nullable=True)  # everyone | team | chain | nobody; None = chain
+    work_start = Column(String(5), nullable=True)  # "09:00" in the company's time zone
+    work_end = Column(String(5), nullable=True)
+    digest_at = Column(String(5), nullable=True)  # a manager's daily digest time, None = not subscribed
+    digest_sent_on = Column(Date, nullable=True)
+    memory_since = Column(DateTime(timezone=True), nullable=True)  # habits are learned from claims after this
+
+
+class PersonStatus(Base):
+    """What a person is doing now: the latest work activity (set by events) and the status they set by hand."""
+
+    __tablename__ = "person_statuses"
+    person_id = Column(String(64), ForeignKey("people.id"), primary_key=True)
+    activity_kind = Column(String(16), nullable=True)  # claim | topic | note | call
+    activity_ref = Column(String(64), nullable=True)  # claim:42, topic:7
+    activity_label = Column(JSON, nullable=True)  # {"zh": ..., "en": ...}
+    activity_since = Column(DateTime(timezone=True), nullable=True)  # when this activity started
+    activity_seen_at = Column(DateTime(timezone=True), nullable=True)  # its latest event: expiry counts from here
+    manual_text = Column(String(200), nullable=True)
+    manual_since = Column(DateTime(timezone=True), nullable=True)
+    manual_until = Column(DateTime(timezone=True), nullable=True)
+    paused_until = Column(DateTime(timezone=True), nullable=True)
+
+
+class StatusView(Base):
+    """Append-only log of status lookups, for "who looked at my status?" (refused lookups included)."""
+
+    __tablename__ = "status_views"
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    subject_id = Column(String(64), nullable=False, index=True)
+    viewer_id = Column(String(64), nullable=True)  # None: the admin token
+    relation = Column(String(16), nullable=False)  # chain | team | everyone | admin
+    level = Column(String(16), nullable=False)  # full | coarse | presence | refused
+    channel = Column(String(16), nullable=False)  # chat | api | digest
+    viewed_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
 
 
 class Topic(Base):
