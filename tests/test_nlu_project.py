@@ -132,3 +132,20 @@ def test_rasa_test_stories_pass(tmp_path: Path) -> None:
                              "--fail-on-prediction-errors", "--out", str(tmp_path / "results")],
                             cwd=ROOT, env=quiet_env(), capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+
+
+def test_the_eval_replays_each_fallback_threshold_from_the_ranking() -> None:
+    """make eval's threshold sweep: a confident right answer, a confident wrong one, an unsure right one and
+    an ambiguous one, at the thresholds around them."""
+    from tools.eval_nlu import Example, Prediction, fallback_sweep
+
+    def said(gold: str, top: str, confidence: float, runner_up: float) -> Prediction:
+        return Prediction(Example("x", gold), top, confidence, frozenset(), 1.0, top, confidence, runner_up)
+
+    rows = {r["threshold"]: r for r in fallback_sweep([said("greet", "greet", 0.9, 0.05),
+                                                      said("greet", "thanks", 0.7, 0.1),
+                                                      said("help", "help", 0.42, 0.2),
+                                                      said("deny", "deny", 0.5, 0.48)], ambiguity=0.05)}
+    assert (rows[0.4]["accuracy"], rows[0.4]["wrong"], rows[0.4]["fallback"]) == (0.5, 1, 1)
+    assert (rows[0.45]["accuracy"], rows[0.45]["wrong"], rows[0.45]["fallback"]) == (0.25, 1, 2)
+    assert (rows[0.3]["accuracy"], rows[0.3]["fallback"]) == (0.5, 1)  # the ambiguous one falls back anyway

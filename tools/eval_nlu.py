@@ -370,6 +370,8 @@ class Prediction:
     spans: FrozenSet[Span]
     latency_ms: float
     ranked_intent: str  # the classifier's best intent, as if there were no fallback threshold
+    ranked_confidence: float = 0.0  # its confidence (checkpoints from before this field read as 0)
+    runner_up_confidence: float = 0.0  # the second-best intent's: the FallbackClassifier's ambiguity test
 
     def to_json(self) -> Dict[str, Any]:
         return {**asdict(self), "spans": sorted(self.spans)}
@@ -445,10 +447,12 @@ async def _parse(agents: Mapping[str, Agent], examples: Sequence[Example], types
         spans = frozenset(
             (e["entity"], e["start"], e["end"]) for e in result.get("entities", []) if e.get("entity") in types
         )
-        ranked = [r["name"] for r in result.get("intent_ranking", []) if r.get("name") != FALLBACK_INTENT]
+        ranked = [r for r in result.get("intent_ranking", []) if r.get("name") != FALLBACK_INTENT]
         name = intent.get("name") or ""
         confidence = float(intent.get("confidence") or 0)
-        predictions.append(Prediction(example, name, confidence, spans, latency_ms, (ranked or [name])[0]))
+        top, second = (ranked + [{}, {}])[:2]
+        predictions.append(Prediction(example, name, confidence, spans, latency_ms, top.get("name") or name,
+                                      float(top.get("confidence") or 0), float(second.get("confidence") or 0)))
     return predictions
 
 
@@ -507,6 +511,27 @@ def metrics(predictions: Sequence[Prediction], types: FrozenSet[str]) -> Dict[st
         "confusions": [[g, p, n] for (g, p), n in confusions.most_common(10)],
         "fallbacks_by_intent": dict(fallbacks.most_common()),
     }
+
+
+SWEEP_THRESHOLDS = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6)
+
+
+def fallback_sweep(predictions: Sequence[Prediction], ambiguity: float) -> List[Dict[str, Any]]:
+    """What the users would get at each FallbackClassifier threshold (same ambiguity threshold): accuracy,
+    wrong answers and fallbacks, replayed from the classifier's own ranking. Chosen on the CV folds, judged
+    on the held-out files."""
+    rows = []
+    for threshold in SWEEP_THRESHOLDS:
+        right = wrong = 0
+        for p in predictions:
+            if p.ranked_confidence < threshold or p.ranked_confidence - p.runner_up_confidence < ambiguity:
+                continue
+            right += p.ranked_intent == p.example.intent
+            wrong += p.ranked_intent != p.example.intent
+        n = len(predictions)
+        rows.append({"threshold": threshold, "accuracy": right / n if n else None, "wrong": wrong,
+                     "fallback": n - right - wrong, "n": n})
+    return rows
 
 
 def by_language(predictions: Sequence[Prediction], types: FrozenSet[str]) -> Dict[str, Any]:
@@ -671,9 +696,17 @@ def evaluate_variant(
             s: [metrics(r.predictions[s], types)["intent_accuracy"] for r in fold_runs] for s in ("clean", "asr")
         },
         "results": {s: by_language(predictions[s], types) for s in SETS},
+        "fallback_sweep": {s: fallback_sweep(predictions[s], _ambiguity(base_config)) for s in ("clean", "heldout")},
         "misaligned_entities": [list(m) for m in Counter(t for r in runs.values() for t in r.misaligned).most_common()],
         "errors": {s: errors(predictions[s], types) for s in SETS},
     }
+
+
+def _ambiguity(config: Path) -> float:
+    """The FallbackClassifier's ambiguity_threshold in the base config."""
+    pipeline = yaml.safe_load(config.read_text(encoding="utf-8"))["pipeline"]
+    fallback = next((c for c in pipeline if c.get("name") == "FallbackClassifier"), {})
+    return float(fallback.get("ambiguity_threshold", 0.1))
 
 
 # --- report ------------------------------------------------------------------------------------------------
@@ -784,6 +817,17 @@ def markdown(report: Dict[str, Any]) -> str:
         for m in [v["results"][set_name][lang]]
     ]
     lines += _table(["variant", "set", "lang", "fallback", "intent acc", "acc w/o threshold", "most fallbacks"], rows)
+    lines += ["", "## FallbackClassifier threshold", "",
+              "Replayed from the classifier's ranking (a prediction from a checkpoint older than the sweep reads as "
+              "a fallback): accuracy %, wrong answers and fallbacks per threshold. Choose on *clean* (CV folds), "
+              "check on *heldout*.", ""]
+    rows = [
+        [name, set_name, r["threshold"], _pct(r["accuracy"]), r["wrong"], r["fallback"]]
+        for name, v in report["variants"].items()
+        for set_name, sweep in v.get("fallback_sweep", {}).items()
+        for r in sweep
+    ]
+    lines += _table(["variant", "set", "threshold", "accuracy", "wrong", "fallback"], rows)
     lines += ["", "## Most frequent intent confusions (gold → predicted, count; fallbacks not included)", ""]
     for name, v in report["variants"].items():
         for set_name in SETS:
