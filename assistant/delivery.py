@@ -68,21 +68,19 @@ class Deliverer:
 
         async def deliver_group(group: list[OutboxEffect]) -> int:
             async with limit:
-                done = 0
-                for index, effect in enumerate(group):
-                    if not await self.deliver(effect):
-                        until = await asyncio.to_thread(outbox.next_attempt, self.db, effect.id)
-                        await asyncio.to_thread(outbox.defer, self.db, [e.id for e in group[index + 1:]], until)
-                        break
-                    done += 1
-                return done
+                return await self.deliver_in_order(group)
 
         return sum(await asyncio.gather(*(deliver_group(g) for g in groups.values())))
 
-    async def deliver_key(self, key: str) -> bool:
-        """Deliver one effect now, if no other deliverer has it (a chat reply)."""
-        effect = await asyncio.to_thread(outbox.claim_one, self.db, key)
-        return effect is not None and await self.deliver(effect)
+    async def deliver_in_order(self, effects: list[OutboxEffect]) -> int:
+        """Deliver claimed effects of one room in order; after a failure the rest wait behind it. Returns how
+        many were delivered."""
+        for index, effect in enumerate(effects):
+            if not await self.deliver(effect):
+                until = await asyncio.to_thread(outbox.next_attempt, self.db, effect.id)
+                await asyncio.to_thread(outbox.defer, self.db, [e.id for e in effects[index + 1:]], until)
+                return index
+        return len(effects)
 
     async def deliver(self, effect: OutboxEffect) -> bool:
         """Perform one claimed effect and mark it; True when it is done."""

@@ -23,11 +23,16 @@ from assistant.store.models import OutboxEffect, utcnow
 MAX_BACKOFF_SECONDS = 300
 
 
-def enqueue(session: Session, key: str, kind: str, payload: dict[str, Any]) -> bool:
-    """Add one effect unless an effect with this key exists; True when added."""
+def enqueue(session: Session, key: str, kind: str, payload: dict[str, Any], *, leased: bool = False) -> bool:
+    """Add one effect unless an effect with this key exists; True when added. `leased`: added as already
+    claimed by the caller, who delivers it now (chat replies, in order); the background deliverer takes it
+    only if the lease runs out (the caller died)."""
     if session.execute(select(OutboxEffect.id).where(OutboxEffect.key == key)).first():
         return False
-    session.add(OutboxEffect(key=key, kind=kind, payload=payload))
+    effect = OutboxEffect(key=key, kind=kind, payload=payload)
+    if leased:
+        effect.status, effect.next_attempt_at = "sending", utcnow() + timedelta(seconds=LEASE_SECONDS)
+    session.add(effect)
     return True
 
 
@@ -95,17 +100,6 @@ def claim_due(db: Database, limit: int = 50) -> list[OutboxEffect]:
             if taken.rowcount == 1:
                 claimed.append(s.get(OutboxEffect, effect_id))
     return claimed
-
-
-def claim_one(db: Database, key: str) -> OutboxEffect | None:
-    """Take one pending effect by its key for immediate delivery (a chat reply), if nobody has it."""
-    now = utcnow()
-    with db.session() as s:
-        taken = s.execute(update(OutboxEffect).where(OutboxEffect.key == key, OutboxEffect.status == "pending")
-                          .values(status="sending", next_attempt_at=now + timedelta(seconds=LEASE_SECONDS)))
-        if taken.rowcount != 1:
-            return None
-        return s.execute(select(OutboxEffect).where(OutboxEffect.key == key)).scalar_one()
 
 
 def listing(db: Database, statuses: tuple[str, ...] = ("pending", "sending", "failed")) -> list[OutboxEffect]:

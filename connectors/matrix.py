@@ -26,6 +26,7 @@ from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+from sqlalchemy import select
 
 from assistant import inbox, outbox, rooms, topics
 from assistant.core import Assistant
@@ -34,6 +35,7 @@ from assistant.i18n import t
 from assistant.matrix import MatrixPort, Unavailable
 from assistant.status import call_activity
 from assistant.store import Database
+from assistant.store.models import OutboxEffect
 from assistant.synapse import Registration
 from connectors import rasa_speedups
 from connectors.rest import ChatGate
@@ -271,12 +273,15 @@ class MatrixInput(InputChannel):
         """Enqueue the replies, then deliver them now; a failed delivery is retried by the outbox."""
         keys = [f"reply:{event_id}:{i}" for i in range(len(texts))]
 
-        def enqueue() -> None:
+        def enqueue() -> list[Any]:
+            """Leased to this coroutine, so the background deliverer cannot send the second before the first."""
             with self.assistant.db.session() as s:
                 for key, text in zip(keys, texts, strict=True):
                     outbox.enqueue(s, key, "room.post", {"room_id": room_id, "text": text, "notice": False,
-                                                         "thread": thread})
+                                                         "thread": thread}, leased=True)
+                s.flush()
+                return list(s.execute(select(OutboxEffect).where(OutboxEffect.key.in_(keys))
+                                      .order_by(OutboxEffect.id)).scalars())
 
-        await asyncio.to_thread(enqueue)
-        for key in keys:
-            await self.deliverer.deliver_key(key)
+        mine = [e for e in await asyncio.to_thread(enqueue) if e.status == "sending"]  # not a replayed event's
+        await self.deliverer.deliver_in_order(mine)

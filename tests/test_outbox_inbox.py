@@ -20,9 +20,18 @@ def test_an_effect_is_enqueued_once_per_key_and_leased_to_one_deliverer(db: Data
     first = outbox.claim_due(db)
     assert [e.key for e in first] == ["k1"]
     assert outbox.claim_due(db) == []  # leased: a second deliverer gets nothing
-    assert outbox.claim_one(db, "k1") is None
     outbox.mark_sent(db, first[0].id)
     assert [e.status for e in outbox.listing(db, ("sent",))] == ["sent"]
+
+
+def test_a_reply_enqueued_leased_is_left_to_the_one_who_sends_it(db: Database) -> None:
+    """Chat replies: the replying coroutine sends them in order; the background deliverer must not take the
+    second while the first is on its way."""
+    with db.session() as s:
+        for i in range(2):
+            outbox.enqueue(s, f"reply:$e:{i}", "room.post", {"room_id": "!r", "text": str(i)}, leased=True)
+    assert outbox.claim_due(db) == []
+    assert [e.status for e in outbox.listing(db)] == ["sending", "sending"]
 
 
 def test_a_failed_attempt_backs_off_and_a_refusal_is_final(db: Database) -> None:
