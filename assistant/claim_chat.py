@@ -77,8 +77,12 @@ class ClaimChat:
     def claim_expense(self, turn: Turn) -> list[str]:
         """'我要报销' / '报销昨天打车58，午饭35': open (or continue) the claim and add what was said."""
         out: list[str] = []
-        claim, created = self.claims.open_draft(turn.person, turn.lang, turn.today)
         parsed = [p for p in parse_items(turn.text, turn.today) if p.money is not None]
+        if parsed and self.claims.editable(turn.person, turn.today) is None:
+            refusals = [self._refusal_line(p, turn) for p in parsed]
+            if all(refusals):  # nothing to claim: no empty draft is left behind
+                return [r for r in refusals if r] + [t("claim.nothing_saved", turn.lang)]
+        claim, created = self.claims.open_draft(turn.person, turn.lang, turn.today)
         out.append(t("claim.started" if created else "claim.continuing", turn.lang, id=claim.id))
         if created or not claim.items:
             out += self._intro(turn, [p.category for p in parsed if p.category])
@@ -398,11 +402,10 @@ class ClaimChat:
         for item in parsed:
             spent_on = item.spent_on or turn.today
             assumed_date |= item.spent_on is None
-            fen = policy.to_cny_fen(item.money.amount, item.money.currency)
             description = item.description or item.text
-            refusal = self._refusal(item, fen, spent_on, turn)
+            refusal = self._refusal_line(item, turn)
             if refusal:
-                out.append(t("claim.refused", turn.lang, text=description, reason=refusal))
+                out.append(refusal)
                 continue
             if item.category is None:
                 unknown.append(item)
@@ -425,6 +428,12 @@ class ClaimChat:
                          options=_category_options(first.category_candidates, policy, turn.lang)))
             return out
         return out + self._next_question(turn, claim)
+
+    def _refusal_line(self, item: ParsedItem, turn: Turn) -> str | None:
+        """The reply that refuses the item, None when it may be claimed."""
+        fen = self._policy().to_cny_fen(item.money.amount, item.money.currency)
+        refusal = self._refusal(item, fen, item.spent_on or turn.today, turn)
+        return t("claim.refused", turn.lang, text=item.description or item.text, reason=refusal) if refusal else None
 
     def _refusal(self, item: ParsedItem, fen: int | None, spent_on: date, turn: Turn) -> str | None:
         """Why the item can't be claimed at all (not positive, absurd, too old, future, foreign currency)."""
