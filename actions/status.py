@@ -6,7 +6,7 @@ from typing import List
 
 from rasa_sdk import Tracker
 
-from actions.claims import ChatMethodAction
+from actions.claims import AnsweringAction, ChatMethodAction
 from actions.client import core, first_entity
 from assistant.claim_chat import Turn
 
@@ -66,8 +66,14 @@ class ActionAskStatus(StatusAction):
         return core().status_chat.ask_status(turn, first_entity(tracker, "person"))
 
 
-class ActionRepeatLastItem(ChatMethodAction):
-    service, method = "claim_chat", "repeat_last_item"
+class ActionRepeatLastItem(AnsweringAction):
+    """"Same as last time" may also answer the claim's open question ("same reason as before")."""
+
+    def name(self) -> str:
+        return "action_repeat_last_item"
+
+    def respond(self, turn: Turn, tracker: Tracker) -> List[str]:
+        return core().claim_chat.repeat_last_item(turn)
 
 
 class ActionSetReplyLanguage(ChatMethodAction):

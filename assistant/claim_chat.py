@@ -30,6 +30,8 @@ ORDINALS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6
 _POSITION = re.compile(r"第\s*([0-9一二两三四五六七八九十]+|最后)\s*[笔项个条]|(?:item|#)\s*(\d+)|"
                        r"\b(first|second|third|fourth|fifth|last)\b(?:\s+(?:one|item))?", re.I)
 _CLAIM_ID = re.compile(r"(?:#|＃|报销单|claim\s*#?|单号)\s*(\d{1,9})|(?<![\d.,])(\d{1,9})(?![\d.,%])", re.I)
+_SAME_AS_BEFORE = re.compile(r"同上|和上次一样|跟上次一样|还是那个理由|老理由|same (?:reason )?as (?:before|last time)|"
+                             r"same reason|as before", re.I)
 _CLIENT_PREFIX = re.compile(r"^(客户(是|为|叫)?|the\s+client\s+(was|is)|client\s*(was|is|:)?|for)\s*", re.I)
 
 
@@ -332,20 +334,25 @@ class ClaimChat:
                                                                 allowed=yuan(allowed)),
                                              amount=Decimal(allowed) / 100, currency="CNY")
         reason = _strip_leading_no(turn.text)
+        note = question.payload.get("usual_note")
+        if note and _SAME_AS_BEFORE.search(reason or turn.text):  # "同上" / "same reason as before"
+            reason = note
         if choice is False and not reason:
-            self._ask(turn.person, "justification", question.claim_id, position=position)
+            self._ask(turn.person, "justification", question.claim_id, position=position, usual_note=note)
             return [t("claim.ask_justification", turn.lang)]
-        if intent in ("inform", "nlu_fallback", "deny") and reason:
+        if (intent in ("inform", "nlu_fallback", "deny") or reason == note) and reason:
             return self._update_and_continue(turn, question, t("claim.justified", turn.lang, position=position),
                                              justification=reason[:500])
         return None
 
     def _answer_justification(self, turn: Turn, intent: str, question: PendingQuestion) -> list[str] | None:
-        if intent not in ("inform", "nlu_fallback", "deny", "claim_expense") or not turn.text.strip():
+        position, note = question.payload["position"], question.payload.get("usual_note")
+        same = bool(note) and bool(_SAME_AS_BEFORE.search(turn.text))
+        if not same and (intent not in ("inform", "nlu_fallback", "deny", "claim_expense") or not turn.text.strip()):
             return None
-        position = question.payload["position"]
+        reason = note if same else turn.text.strip()
         return self._update_and_continue(turn, question, t("claim.justified", turn.lang, position=position),
-                                         justification=turn.text.strip()[:500])
+                                         justification=reason[:500])
 
     def _answer_confirm_submit(self, turn: Turn, intent: str, question: PendingQuestion) -> list[str] | None:
         choice = True if intent == "submit_claim" else _yes_no(turn.text, intent)
@@ -468,10 +475,13 @@ class ClaimChat:
             return t("claim.ask_invoice", lang, position=item.position, amount=yuan(item.amount_fen),
                      limit=finding.values["limit"])
         if finding.code == "over_cap":
-            self._ask(turn.person, "cap", claim.id, position=item.position, allowed_fen=finding.values["allowed_fen"])
-            return t("claim.ask_cap", lang, position=item.position, category=self.category_name(item.category, lang),
-                     amount=yuan(item.amount_fen), rule=self._cap_rule(finding, lang),
-                     allowed=finding.values["allowed"])
+            note = self.memory.usual_note(turn.person, item.category)
+            self._ask(turn.person, "cap", claim.id, position=item.position, allowed_fen=finding.values["allowed_fen"],
+                      usual_note=note)
+            question = t("claim.ask_cap", lang, position=item.position,
+                         category=self.category_name(item.category, lang), amount=yuan(item.amount_fen),
+                         rule=self._cap_rule(finding, lang), allowed=finding.values["allowed"])
+            return question + (" " + t("memory.offer_note", lang, note=note) if note else "")
         return None
 
     # -- rendering -----------------------------------------------------------------------------

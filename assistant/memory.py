@@ -110,6 +110,13 @@ class Memory:
         rows = self._recent_items(person, submitted_only=False)
         return _template(rows[0][1]) if rows else None
 
+    def usual_note(self, person: str, category: str) -> str | None:
+        """The reason the person most often gave for keeping an over-cap amount in this category (recent
+        submitted claims), to offer again; None when they never gave one."""
+        notes = [item.justification for _, item in self._recent_items(person, submitted_only=True)
+                 if item.category == category and item.justification]
+        return _usual(notes) if notes else None
+
     def set_reply_language(self, person: str, lang: str) -> None:
         with self.db.session() as s:
             row = setting_row(s, person)

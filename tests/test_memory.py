@@ -94,3 +94,18 @@ def test_the_reply_language_persists_across_messages_and_channels(core: Assistan
     assert "中文还是英文" in core.memory_chat.set_reply_language(zhangwei_turn("以后换个语言"))[0]
     lang, refusal = gate.admit("zhangwei", "", is_admin=False)
     assert refusal is not None  # an empty message is still refused, in the language it was judged in
+
+
+def test_the_usual_reason_for_an_over_cap_item_is_offered_and_reused(core: Assistant) -> None:  # noqa: F811
+    claim, _ = core.claims.open_draft("maxiao", "zh", TODAY)
+    core.claims.add_items("maxiao", claim.id, [NewItem("meals", Decimal(150), "CNY", TODAY, "晚饭", has_invoice=True,
+                                                       justification="加班到很晚，和客户一起")], TODAY)
+    core.claims.submit("maxiao", claim.id, TODAY)
+    maxiao = Person(core, "maxiao", "zh")
+    asked = maxiao.say("claim_expense", "昨天晚饭花了160，有发票")
+    assert "超过标准" in asked and "上次你的说明是“加班到很晚，和客户一起”" in asked
+    maxiao.say("deny", "不，同上")
+    item = core.claims.editable("maxiao", TODAY).items[0]
+    assert (item.amount_fen, item.justification) == (16000, "加班到很晚，和客户一起")
+    carol = Person(core, "carol", "en")  # no reason given before: nothing offered
+    assert "Last time your reason" not in carol.say("claim_expense", "dinner 180 yesterday with invoice")
