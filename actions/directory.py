@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List
+from typing import List
 
-from rasa_sdk import Action, Tracker
-from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk import Tracker
 
-from actions.client import core, first_entity, reply_language, sender
+from actions.claims import AnsweringAction
+from actions.client import core, first_entity
+from assistant.claim_chat import Turn
 from assistant.colleagues import name_from_question, who_is
 
 
-class ActionWhoIs(Action):
+class ActionWhoIs(AnsweringAction):
+    """A bare name ("章玮") may be the answer to "which of these people?"; otherwise: who they are."""
+
     def name(self) -> str:
         return "action_who_is"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[str, Any]) -> List[Dict[str, Any]]:
-        name = first_entity(tracker, "person") or name_from_question((tracker.latest_message or {}).get("text", ""))
-        text = who_is(core().directory, name, reply_language(tracker), sender(tracker))
-        dispatcher.utter_message(text=text)
-        return []
+    def respond(self, turn: Turn, tracker: Tracker) -> List[str]:
+        name = first_entity(tracker, "person") or name_from_question(turn.text)
+        return [who_is(core().directory, name, turn.lang, turn.person)]

@@ -14,16 +14,16 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Callable
 
-from sqlalchemy import delete
-
+from assistant import pending as questions
 from assistant.claims import ClaimError, Claims, ClaimView, ItemView, NewItem
+from assistant.colleagues import pick_candidate
 from assistant.directory import Directory
 from assistant.expense_text import Money, ParsedItem, parse_amount, parse_category, parse_date, parse_items
 from assistant.i18n import t
 from assistant.memory import ItemTemplate, Memory
 from assistant.policy import Finding, ItemFacts, Policy, yuan
 from assistant.store import Database
-from assistant.store.models import PendingQuestion, utcnow
+from assistant.store.models import PendingQuestion
 
 ORDINALS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10,
             "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "last": -1, "最后": -1}
@@ -55,24 +55,20 @@ class ClaimChat:
         self.memory = memory
         self._directory = directory
         self._policy = policy
+        # Runs a request again once "which of these people?" is answered: (payload, chosen id, turn) -> replies.
+        # The Assistant sets it (the request may belong to any chat service).
+        self.redo: Callable[[dict[str, Any], str, Turn], list[str]] | None = None
 
     # -- pending question ----------------------------------------------------------------------
 
     def pending(self, person: str) -> PendingQuestion | None:
-        with self.db.session() as s:
-            return s.get(PendingQuestion, person)
+        return questions.get(self.db, person)
 
     def _ask(self, person: str, kind: str, claim_id: int | None, **payload: Any) -> None:
-        with self.db.session() as s:
-            row = s.get(PendingQuestion, person)
-            if row is None:
-                row = PendingQuestion(person_id=person, kind=kind)
-                s.add(row)
-            row.kind, row.claim_id, row.payload, row.asked_at = kind, claim_id, payload, utcnow()
+        questions.ask(self.db, person, kind, claim_id, **payload)
 
     def _clear(self, person: str) -> None:
-        with self.db.session() as s:
-            s.execute(delete(PendingQuestion).where(PendingQuestion.person_id == person))
+        questions.clear(self.db, person)
 
     # -- entry points, one per intent -----------------------------------------------------------
 
@@ -290,6 +286,15 @@ class ClaimChat:
         if claim is None:
             return [t("claim.none_open", turn.lang)]
         return self._add_parsed(turn, claim, [_parsed_from_template(template, turn)])
+
+    def _answer_which_person(self, turn: Turn, intent: str, question: PendingQuestion) -> list[str] | None:
+        """'第二个' / 'zhangwei2' / '章玮' after a list of candidates: the stopped request, with that person. Any
+        other message is not an answer: the question is dropped and the message handled as itself."""
+        self._clear(turn.person)
+        chosen = pick_candidate(self._directory(), turn.text, question.payload["candidates"])
+        if chosen is None or self.redo is None:
+            return None
+        return self.redo(question.payload, chosen, turn)
 
     def _answer_category(self, turn: Turn, intent: str, question: PendingQuestion) -> list[str] | None:
         if intent not in ("inform", "claim_expense", "nlu_fallback", "affirm"):

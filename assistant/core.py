@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 from datetime import date, datetime
-from typing import Callable, TypeVar
+from typing import Any, Callable, TypeVar
 from zoneinfo import ZoneInfo
 
 from assistant.approval_chat import ApprovalChat
-from assistant.claim_chat import ClaimChat
+from assistant.claim_chat import ClaimChat, Turn
 from assistant.claims import Claims
 from assistant.config import Settings, get_settings
 from assistant.digest import Digests
@@ -48,6 +49,12 @@ class Assistant:
         self.topic_chat = TopicChat(self.topics, lambda: self.directory)
         self.status_chat = StatusChat(self.status, self.digests, lambda: self.directory)
         self.memory_chat = MemoryChat(self.memory, self.claim_chat.category_name)
+        self.claim_chat.redo = self._redo
+
+    def _redo(self, request: dict[str, Any], chosen: str, turn: Turn) -> list[str]:
+        """A request stopped by an ambiguous name (assistant/pending.py), run again with the person picked."""
+        text = request["text"].replace(request["name"], f" {chosen} ", 1)
+        return getattr(getattr(self, request["chat"]), request["method"])(replace(turn, text=text))
 
     def _cached(self, name: str, load: Callable[[Database], T]) -> T:
         """A snapshot loaded from the store, reloaded at most every SNAPSHOT_TTL_SECONDS."""

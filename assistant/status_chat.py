@@ -9,7 +9,7 @@ from collections import Counter
 from datetime import datetime, timedelta
 from typing import Callable
 
-from assistant import status_text
+from assistant import pending, status_text
 from assistant.claim_chat import Turn
 from assistant.colleagues import candidates_text, name_from_status_question
 from assistant.digest import Digests
@@ -143,6 +143,9 @@ class StatusChat:
         directory = self._directory()
         found = directory.resolve(name, asker=turn.person)
         if found.kind == "ambiguous":
+            pending.ask_which_person(self.status.db, turn.person, chat="status_chat", method="ask_status",
+                                     text=turn.text if name in turn.text else f"{name}在忙什么", name=name,
+                                     candidates=[p.id for p in found.people])
             return [t("who.ambiguous", turn.lang, name=name,
                       candidates=candidates_text(directory, found.people, turn.lang))]
         if found.kind == "group":

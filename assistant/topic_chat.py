@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from assistant import rooms, search, topic_text
+from assistant import pending, rooms, search, topic_text
 from assistant.claim_chat import Turn
 from assistant.colleagues import candidates_text
 from assistant.directory import Directory
@@ -39,8 +39,9 @@ class TopicChat:
         except PeopleProblem as problem:
             return [problem.reply]
 
-    def _resolve(self, turn: Turn, names: list[str]) -> list[str]:
-        """Employee ids for the names said; a name that is unknown or ambiguous stops the request."""
+    def _resolve(self, turn: Turn, names: list[str], method: str | None = None) -> list[str]:
+        """Employee ids for the names said; a name that is unknown or ambiguous stops the request (`method`:
+        the request, to run again once the user says which person they meant)."""
         directory = self._directory()
         found: list[str] = []
         for name in names:
@@ -48,6 +49,9 @@ class TopicChat:
             if res.kind == "unknown" or not res.people:
                 raise PeopleProblem(t("topic.people.unknown", turn.lang, name=name))
             if res.kind == "ambiguous":
+                if method is not None and name in turn.text:
+                    pending.ask_which_person(self.topics.db, turn.person, chat="topic_chat", method=method,
+                                             text=turn.text, name=name, candidates=[p.id for p in res.people])
                 raise PeopleProblem(t("topic.people.ambiguous", turn.lang, name=name,
                                       candidates=candidates_text(directory, res.people, turn.lang)))
             found += [p.id for p in res.people if p.id not in found]
@@ -77,7 +81,7 @@ class TopicChat:
                           people=self._names(turn.lang, [p["person"] for p in view.participants]))]
             if not request.title:
                 return [t("topic.ask_title", turn.lang)]
-            people = self._resolve(turn, request.people)
+            people = self._resolve(turn, request.people, "open_topic")
             view = self.topics.open_free(turn.person, request.title, people)
             return [t("topic.opened", turn.lang, id=view.id, title=view.title,
                       people=self._names(turn.lang, [p["person"] for p in view.participants]))]
@@ -88,7 +92,7 @@ class TopicChat:
             names = topic_text.parse_people(turn.text)
             if not names:
                 return [t("topic.ask_people", turn.lang)]
-            people = self._resolve(turn, names)
+            people = self._resolve(turn, names, "add_to_topic")
             view, added = self.topics.add(turn.person, self._current(turn), people)
             if not added:
                 return [t("topic.nobody_new", turn.lang, id=view.id, people=self._names(turn.lang, people))]
@@ -100,7 +104,7 @@ class TopicChat:
             names = topic_text.parse_people(turn.text)
             if not names:
                 return [t("topic.ask_people", turn.lang)]
-            people = self._resolve(turn, names)
+            people = self._resolve(turn, names, "remove_from_topic")
             view, removed = self.topics.remove(turn.person, self._current(turn), people)
             return [t("topic.removed", turn.lang, id=view.id, title=view.title,
                       people=self._names(turn.lang, removed or people))]

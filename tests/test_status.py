@@ -337,3 +337,17 @@ def test_the_digest_waits_for_its_time(core: Assistant, clock: Clock) -> None:
     assert core.digests.send_due() == ["yanglei"]
     clock.advance(days=1)
     assert core.digests.send_due() == ["yanglei"]
+
+
+def test_an_ambiguous_name_is_asked_back_and_the_answer_runs_the_question(core: Assistant) -> None:
+    busy_in_topic(core, "zhangwei")
+    asked = say(core, "yanglei", "zh", "ask_status", "张伟在忙什么")
+    assert "哪一位" in asked and "zhangwei2" in asked
+    answer = core.claim_chat.answer(Turn("yanglei", "zh", THURSDAY_10AM.date(), "第一个"), "inform")
+    assert answer == ["张伟：在话题「Q3预算」中（10:00 起）"]  # his own report
+    say(core, "yanglei", "en", "ask_status", "is Wei Zhang busy")
+    answer = core.claim_chat.answer(Turn("yanglei", "en", THURSDAY_10AM.date(), "zhangwei2"), "ask_person")
+    assert answer == ["I can't tell you Wei Zhang (Mobile)'s status."]  # not in his chain
+    say(core, "yanglei", "zh", "ask_status", "张伟在忙什么")
+    assert core.claim_chat.answer(Turn("yanglei", "zh", THURSDAY_10AM.date(), "李娜是谁"), "ask_person") is None
+    assert core.claim_chat.pending("yanglei") is None  # not an answer: the question is dropped

@@ -107,3 +107,13 @@ def test_bad_requests_change_nothing(core: Assistant, text: str, lang: str, expe
 def test_without_a_current_topic_deskmate_asks_which(core: Assistant) -> None:  # noqa: F811
     assert "哪个话题" in say(core, "wangfang", "zh", "close_topic", "结束这个话题")
     assert "Which topic" in say(core, "wangfang", "en", "record_conclusion", "conclusion: done")
+
+
+def test_an_ambiguous_invitee_is_asked_back_and_the_answer_opens_the_topic(core: Assistant) -> None:  # noqa: F811
+    asked = say(core, "chenjing", "zh", "open_topic", "开个话题讨论发版计划，拉上张伟")
+    assert "zhangwei2" in asked and "已开话题" not in asked  # nobody half-invited
+    opened = "\n".join(core.claim_chat.answer(Turn("chenjing", "zh", TODAY, "章玮"), "ask_person"))
+    assert "已开话题" in opened and "发版计划" in opened and "章玮" in opened and "张伟" not in opened
+    asked = say(core, "chenjing", "en", "add_to_topic", "add Wei Zhang to this topic")
+    added = "\n".join(core.claim_chat.answer(Turn("chenjing", "en", TODAY, "the first one"), "inform"))
+    assert "Added Wei Zhang to topic" in added
