@@ -296,6 +296,20 @@ def _normalize(text: str) -> str:
     return "".join(out)
 
 
+# stripped off the ends of a command's arguments (titles, names, statuses)
+TEXT_PUNCT = " \t\r\n,，、。.．;；:：!！?？~～…\"'“”‘’「」『』()（）[]【】<>《》-—_*/\\|"
+
+
+def prepare_text(text: object, max_chars: int, punctuation: dict[int, str]) -> tuple[str, str]:
+    """(original, normalized) of at most `max_chars` characters, for the command parsers. The normalized text
+    is lower case with ASCII digits, letters and the given punctuation, one character for one, so a span found
+    in it cuts the original."""
+    if not isinstance(text, str):
+        return "", ""
+    original = text[:max_chars]
+    return original, _normalize(original).translate(punctuation)
+
+
 def _alternation(words: Iterable[str], plural: str = "") -> str:
     """A regex alternation, longest first. ASCII words do not match inside a longer word and may take the
     `plural` ending (a regex, e.g. "(?:e?s)?"); spaces match any run of white space."""

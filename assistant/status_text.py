@@ -53,7 +53,15 @@ from datetime import datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Callable
 
-from assistant.expense_text import EN_ONES, EN_TENS, _alternation, _cn2an, _english_words_value, _normalize
+from assistant.expense_text import (
+    EN_ONES,
+    EN_TENS,
+    TEXT_PUNCT,
+    _alternation,
+    _cn2an,
+    _english_words_value,
+    prepare_text,
+)
 
 MAX_TEXT = 300  # characters read from a message: a status command is short, a paste is not one
 MAX_STATUS = 100  # characters of a status text; longer ones are cut with "…"
@@ -75,18 +83,13 @@ class ManualStatus:
 # --- Text helpers ------------------------------------------------------------------------------------------
 
 _FULLWIDTH_PUNCT = str.maketrans("：，；！？（）。～、’‘", ":,;!?().~,''")
-_PUNCT = " \t\r\n,，、。.．;；:：!！?？~～…\"'“”‘’「」『』()（）[]【】<>《》-—_*/\\|"
+_PUNCT = TEXT_PUNCT
 _CLAUSE_BREAK_RE = re.compile(r"[,.;!?\n]")
 _FILLER_RE = re.compile(r"(?<![a-z'])(?:um+|uh+|uhm|erm|hmm+)(?![a-z])|嗯+|呃+", re.IGNORECASE)
 
 
 def _prepare(text: object) -> tuple[str, str]:
-    """(original, normalized) of at most MAX_TEXT characters. The normalized text is lower case with ASCII
-    digits, letters and punctuation, one character for one, so a span found in it cuts the original."""
-    if not isinstance(text, str):
-        return "", ""
-    original = text[:MAX_TEXT]
-    return original, _normalize(original).translate(_FULLWIDTH_PUNCT)
+    return prepare_text(text, MAX_TEXT, _FULLWIDTH_PUNCT)
 
 
 def _amount(token: str) -> Decimal | None:

@@ -45,7 +45,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from assistant.expense_text import _normalize, _small_number
+from assistant.expense_text import TEXT_PUNCT, _small_number, prepare_text
 
 MAX_TEXT = 2000  # characters read from a message: a topic command is short, a paste is not a command
 MAX_NAME = 40  # longer "names" are sentences, not names
@@ -83,7 +83,7 @@ class LinkRequest:
 
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _HAS_CJK_RE = re.compile(f"[{_CJK}]")
-_PUNCT = " \t\r\n,，、。.．;；:：!！?？~～…\"'“”‘’「」『』()（）[]【】<>《》-—_*/\\|"
+_PUNCT = TEXT_PUNCT
 _ZH_NUMERAL = "零〇一二三四五六七八九十百千万两"
 _ZH_WORD_AFTER_ONE = "起下个些直样块共定切点旦次会边同道般半"  # 一起, 一下, 一个 ... are no numbers
 
@@ -114,12 +114,7 @@ _FILLER_START_RE = re.compile(
 
 
 def _prepare(text: object) -> tuple[str, str]:
-    """(original, normalized) of at most MAX_TEXT characters. The normalized text is lower case with ASCII
-    digits, letters and punctuation, one character for one, so a span found in it cuts the original."""
-    if not isinstance(text, str):
-        return "", ""
-    original = text[:MAX_TEXT]
-    return original, _normalize(original).translate(_FULLWIDTH_PUNCT)
+    return prepare_text(text, MAX_TEXT, _FULLWIDTH_PUNCT)
 
 
 def _clean(text: str) -> str:
