@@ -117,7 +117,7 @@ class Deliverer:
             room_id = p.get("room_id") or await self._room(p["room"])
             text = p["text"] if isinstance(p["text"], str) else _bilingual(p["text"])
             await self.port.post(room_id, text, txn_id=effect.key, notice=p.get("notice", True),
-                                 thread=p.get("thread"))
+                                 thread=p.get("thread"), reply=p.get("reply"))
         elif kind == "room.invite":
             await self.port.invite(await self._room(p["room"]), p["to"], await self._pick(p["reason"], p["to"]))
         elif kind == "room.remove":

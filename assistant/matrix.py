@@ -20,6 +20,7 @@ from assistant.config import Settings
 from assistant.synapse import Registration
 
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
+REPLY_MARKER = "org.deskmate.reply"  # {"to": event id, "part": i, "parts": n} on each message of an answer
 OPEN_POWER = 0      # anyone in the room may post
 CLOSED_POWER = 100  # only Deskmate may post: the room is read-only
 
@@ -102,12 +103,16 @@ class MatrixPort:
                 raise
 
     async def post(self, room_id: str, text: str, *, txn_id: str, notice: bool = False,
-                   thread: str | None = None) -> str:
-        """A message with a plain body and an HTML body; `txn_id` makes a repeated send a no-op."""
+                   thread: str | None = None, reply: dict[str, Any] | None = None) -> str:
+        """A message with a plain body and an HTML body; `txn_id` makes a repeated send a no-op. `reply`
+        ({"to": event id, "part": i, "parts": n}) marks it as part i of n of the answer to a message, so a
+        client can tell when the whole answer has arrived (REPLY_MARKER; other clients ignore it)."""
         content = TextMessageEventContent(msgtype=MessageType.NOTICE if notice else MessageType.TEXT, body=text,
                                           format=Format.HTML, formatted_body=html_body(text))
         if thread:
             content.set_thread_parent(thread)
+        if reply:
+            content[REPLY_MARKER] = reply
         return await self._call(self.client.send_message_event(room_id, EventType.ROOM_MESSAGE, content,
                                                                txn_id=txn_id))
 

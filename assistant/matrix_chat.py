@@ -26,6 +26,7 @@ from assistant.chat import BANNER
 from assistant.config import Settings
 from assistant.i18n import both, t
 from assistant.language import CJK
+from assistant.matrix import REPLY_MARKER
 from assistant.synapse import password_for, synapse_dir
 
 DEVICE_NAME = "deskmate-chat"
@@ -152,6 +153,8 @@ class MatrixChatSession:
         self._sent: set[str] = set()  # own DM messages not seen in a sync yet
         self._unanswered: set[str] = set()  # own DM messages seen, no reply from Deskmate after them yet
         self._answered: set[str] = set()
+        self._parts: dict[str, set[int]] = {}  # own message -> parts of Deskmate's answer seen (REPLY_MARKER)
+        self._complete: set[str] = set()  # own messages whose whole answer has been seen
 
     # -- opening -----------------------------------------------------------------------------------------------
 
@@ -262,11 +265,13 @@ class MatrixChatSession:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         seen: list[ChatEvent] = []
-        while not self.answered(after_event):
+        while not self.answered(after_event) or (after_event in self._parts and after_event not in self._complete):
             remaining = deadline - loop.time()
             if remaining <= 0:
                 return seen
             seen.extend(await self.poll(timeout_ms=int(min(remaining, 30.0) * 1000)))
+        if after_event in self._complete:  # the answer said how many messages it has: all are here
+            return seen
         while settle > 0:
             more = await self.poll(timeout_ms=int(settle * 1000))
             seen.extend(more)
@@ -419,6 +424,12 @@ class MatrixChatSession:
         if base["is_dm"] and sender == self.bot:
             self._answered |= self._unanswered
             self._unanswered.clear()
+            marker = content.get(REPLY_MARKER)
+            if isinstance(marker, dict) and isinstance(marker.get("to"), str):
+                parts = self._parts.setdefault(marker["to"], set())
+                parts.add(marker.get("part"))
+                if len(parts) >= int(marker.get("parts") or 1):
+                    self._complete.add(marker["to"])
         return ChatEvent(kind, sender=sender, text=content.get("body") or "", sender_name=self._name(sender, room),
                          **base)
 

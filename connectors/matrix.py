@@ -276,9 +276,11 @@ class MatrixInput(InputChannel):
         def enqueue() -> list[Any]:
             """Leased to this coroutine, so the background deliverer cannot send the second before the first."""
             with self.assistant.db.session() as s:
-                for key, text in zip(keys, texts, strict=True):
+                for part, (key, text) in enumerate(zip(keys, texts, strict=True), 1):
                     outbox.enqueue(s, key, "room.post", {"room_id": room_id, "text": text, "notice": False,
-                                                         "thread": thread}, leased=True)
+                                                         "thread": thread, "reply": {"to": event_id, "part": part,
+                                                                                     "parts": len(texts)}},
+                                   leased=True)
                 s.flush()
                 return list(s.execute(select(OutboxEffect).where(OutboxEffect.key.in_(keys))
                                       .order_by(OutboxEffect.id)).scalars())

@@ -291,3 +291,13 @@ async def test_a_call_in_a_topic_room_sets_the_callers_status_until_hangup(sessi
     await wei.client.send_message_event(room, EventType("m.call.hangup", EventType.Class.MESSAGE),
                                         {"call_id": "c1", "version": 0})
     assert await until(lambda: status().get("state") == "available")
+
+
+async def test_an_answer_of_several_messages_arrives_whole_and_in_order(sessions: Any) -> None:
+    """Each part carries {"to", "part", "parts"} (assistant.matrix.REPLY_MARKER), so the client knows when the
+    whole answer is there, however slow the machine; the parts are sent in order."""
+    qiang = await sessions("huangqiang")
+    reply = await say(qiang, "所有人都可以看我的状态")
+    assert "好的，所有人都能看到你的状态" in reply and "你的状态可见范围：所有人" in reply
+    assert reply.index("好的，所有人都能看到") < reply.index("你的状态可见范围")
+    assert "你的状态可见范围：仅上级链" in await say(qiang, "我的状态只给我领导看")  # nothing left over
