@@ -6,9 +6,11 @@ whole chat turns through the REST channel, from request to reply:
 - open: "开个话题讨论…，拉上陈静、赵敏、孙浩和李娜" — a free topic with 4 invitees (the room, the invites and
   their reasons go out through the outbox afterwards: the turn does not wait for Synapse);
 - bound: "针对报销单N开个话题" by Finance — a claim's topic, joined (claims submitted beforehand);
+- submit: the "是的" that confirms a claim's submission (BPMN process started and stored, chain resolved,
+  claim room, invites and notifications enqueued; the reimbursement issue's target is p95 <= 150 ms);
 - baseline: "李娜是谁", the simplest custom-action turn, in the same run.
 
-Prints p50/p95/p99 and the ratio to the baseline; the target is p95 <= 150 ms for the opening turns. It also
+Prints p50/p95/p99 and the ratio to the baseline; the target is p95 <= 150 ms for these turns. It also
 checks that every room was created and every invite sent (the asynchronous part), and how long that took.
 Results go to results/bench-topics.json.
 """
@@ -48,16 +50,17 @@ def timed_turns(client: ChatClient, sender: str, texts: Sequence[str], check: Ca
     return samples
 
 
-def submitted_claims(client: ChatClient, count: int) -> list[int]:
-    """Claims of zhaomin, each submitted (its topic opened by the submission), for the bound-topic turns."""
-    ids = []
+def submitted_claims(client: ChatClient, count: int) -> tuple[list[int], list[float]]:
+    """Claims of zhaomin, each submitted (its topic opened by the submission), for the bound-topic turns;
+    and how long each confirming turn took."""
+    ids, confirm_ms = [], []
     for _ in range(count):
         client.restart("zhaomin")
         reply = " ".join(client.say("zhaomin", "我要报销昨天打车58块"))
         ids.append(int(re.search(r"#(\d+)", reply).group(1)))
         client.say("zhaomin", "提交")
-        client.say("zhaomin", "是的")
-    return ids
+        confirm_ms += timed_turns(client, "zhaomin", ["是的"], lambda r: "已提交" in r)
+    return ids, confirm_ms
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -81,7 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         opening = timed_turns(client, "yanglei",
                               [f"开个话题讨论方案{i}，拉上陈静、赵敏、孙浩和李娜" for i in range(args.turns)],
                               lambda r: "已开话题" in r and "李娜" in r)
-        claims = submitted_claims(client, min(args.turns, 30))
+        claims, confirming = submitted_claims(client, min(args.turns, 30))
         bound = timed_turns(client, "lina", [f"针对报销单{c}开个话题" for c in claims],
                             lambda r: "话题 #" in r)
         start = time.monotonic()
@@ -94,20 +97,24 @@ def main(argv: Sequence[str] | None = None) -> int:
             time.sleep(0.5)
         drained_s = time.monotonic() - start
     base, opened, joined = percentiles(baseline), percentiles(opening), percentiles(bound)
+    submitted = percentiles(confirming)
     report: dict[str, Any] = {
         "baseline_who_is_ms": base, "open_free_4_invitees_ms": opened, "bound_topic_ms": joined,
+        "submit_confirm_ms": submitted,
         "ratio_p95": {"open": round(opened["p95"] / base["p95"], 2),
-                      "bound": round(joined["p95"] / base["p95"], 2)},
+                      "bound": round(joined["p95"] / base["p95"], 2),
+                      "submit": round(submitted["p95"] / base["p95"], 2)},
         "effects_not_sent_after_s": {"seconds": round(drained_s, 1), "remaining": waiting},
         "target_p95_ms": TARGET_P95_MS,
-        "meets_target": opened["p95"] <= TARGET_P95_MS and joined["p95"] <= TARGET_P95_MS,
+        "meets_target": max(opened["p95"], joined["p95"], submitted["p95"]) <= TARGET_P95_MS,
     }
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(report, indent=1, ensure_ascii=False), encoding="utf-8")
     print(f"{'turn':<28}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'p95 / baseline':>16}")
     for name, row, ratio in (("baseline: 李娜是谁", base, 1.0), ("open topic, 4 invitees", opened,
                                                                 report["ratio_p95"]["open"]),
-                             ("discuss claim N (join)", joined, report["ratio_p95"]["bound"])):
+                             ("discuss claim N (join)", joined, report["ratio_p95"]["bound"]),
+                             ("submit (confirming 是的)", submitted, report["ratio_p95"]["submit"])):
         print(f"{name:<28}{row['p50']:>9.1f}{row['p95']:>9.1f}{row['p99']:>9.1f}{ratio:>16.2f}")
     print(f"IM effects all sent {drained_s:.1f} s after the last turn ({waiting} left); "
           f"target p95 <= {TARGET_P95_MS:.0f} ms: {'met' if report['meets_target'] else 'MISSED'}")
