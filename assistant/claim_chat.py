@@ -18,15 +18,21 @@ from assistant import pending as questions
 from assistant.claims import ClaimError, Claims, ClaimView, ItemView, NewItem
 from assistant.colleagues import pick_candidate
 from assistant.directory import Directory
-from assistant.expense_text import Money, ParsedItem, parse_amount, parse_category, parse_date, parse_items
+from assistant.expense_text import (
+    Money,
+    ParsedItem,
+    parse_amount,
+    parse_category,
+    parse_date,
+    parse_items,
+    position_number,
+)
 from assistant.i18n import t
 from assistant.memory import ItemTemplate, Memory
 from assistant.policy import Finding, ItemFacts, Policy, yuan
 from assistant.store import Database
 from assistant.store.models import PendingQuestion
 
-ORDINALS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10,
-            "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "last": -1, "最后": -1}
 _POSITION = re.compile(r"第\s*([0-9一二两三四五六七八九十]+|最后)\s*[笔项个条]|(?:item|#)\s*(\d+)|"
                        r"\b(first|second|third|fourth|fifth|last)\b(?:\s+(?:one|item))?", re.I)
 _CLAIM_ID = re.compile(r"(?:#|＃|报销单|claim\s*#?|单号)\s*(\d{1,9})|(?<![\d.,])(\d{1,9})(?![\d.,%])", re.I)
@@ -581,9 +587,7 @@ class ClaimChat:
         match = _POSITION.search(turn.text)
         if match:
             word = next(g for g in match.groups() if g)
-            number = int(word) if word.isdigit() else ORDINALS.get(word.lower(), ORDINALS.get(word))
-            if number is None:
-                number = _chinese_number(word)
+            number = position_number(word)
             if number == -1:
                 return claim.items[-1]
             return next((i for i in claim.items if i.position == number), None)
@@ -627,14 +631,6 @@ def _strip_leading_no(text: str) -> str:
 
 def _without_position(text: str) -> str:
     return _POSITION.sub(" ", text)
-
-
-def _chinese_number(word: str) -> int | None:
-    if word in ORDINALS:
-        return ORDINALS[word]
-    if word.startswith("十") and len(word) == 2:
-        return 10 + ORDINALS.get(word[1], 0)
-    return None
 
 
 def _join(lang: str, parts: list[str]) -> str:

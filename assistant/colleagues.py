@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from assistant.directory import Directory, Employee, Resolution
+from assistant.expense_text import position_number
 from assistant.i18n import t
 
 
@@ -87,9 +88,6 @@ _ORDINAL = re.compile(
     r"^(?:第\s*)?(?P<n>[1-9]|[一二两三四五六七八九])\s*(?:个|位)?$"
     r"|^(?:the\s+)?(?P<w>first|second|third|fourth|fifth|1st|2nd|3rd|4th|5th|one|two|three|four|five)(?:\s+one)?$",
     re.I)
-_ORDINAL_WORDS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9,
-                  "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "1st": 1, "2nd": 2, "3rd": 3,
-                  "4th": 4, "5th": 5, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
 _ANSWER_FRAME = re.compile(
     r"^(?:嗯|呃|um|uh|是|就是|我说的是|我是说|我指的是|i mean|i meant|the one|应该是)[\s,，:：]*"
     r"|[\s。.!！?？,，]+$|(?:那个|那位|吧|啊)$", re.I)
@@ -102,8 +100,7 @@ def pick_candidate(directory: Directory, text: str, candidates: list[str]) -> st
         said = _ANSWER_FRAME.sub("", said).strip()
     ordinal = _ORDINAL.match(said)
     if ordinal:
-        token = ordinal.group("n") or ordinal.group("w").lower()
-        index = int(token) if token.isdigit() else _ORDINAL_WORDS[token]
+        index = position_number(ordinal.group("n") or ordinal.group("w")) or 0
         return candidates[index - 1] if 0 < index <= len(candidates) else None
     for person_id in candidates:
         person = directory.get(person_id)

@@ -388,6 +388,15 @@ def _small_number(token: str) -> int | None:
     return int(value) if value is not None and value == value.to_integral_value() else None
 
 
+def position_number(word: str) -> int | None:
+    """A position said in a list: '2', '2nd', '二', '两', 'second', 'two' -> 2; 'last' / '最后' -> -1."""
+    word = (word or "").strip().lower()
+    if word in ("last", "最后"):
+        return -1
+    suffixed = re.fullmatch(r"(\d+)(?:st|nd|rd|th)", word)
+    return int(suffixed.group(1)) if suffixed else (_small_number(word) if word else None)
+
+
 # --- Numbers -----------------------------------------------------------------------------------------------
 
 
