@@ -206,6 +206,13 @@ class Directory:
     def direct_reports(self, person_id: str) -> list[Employee]:
         return [p for p in self.people.values() if p.manager_id == person_id]
 
+    def peers(self, person_id: str) -> list[Employee]:
+        """Colleagues with the same manager (a status's "team", DESIGN.md); nobody for the top of the tree."""
+        person = self.people.get(person_id)
+        if person is None or not person.manager_id:
+            return []
+        return [p for p in self.direct_reports(person.manager_id) if p.id != person_id]
+
     def all_reports(self, person_id: str) -> list[Employee]:
         """Direct and indirect reports, breadth first."""
         found: list[Employee] = []

@@ -37,6 +37,7 @@ def ask_which_person(db: Database, person: str, *, chat: str, method: str, text:
                      candidates: list[str]) -> None:
     """Remember a request stopped by an ambiguous name, to run it again with the person the answer picks
     (`chat.method(turn)` with `name` replaced by their id in `text`). A question the claim form is waiting for
-    is not replaced: the form keeps its place and the user names the person again."""
-    if get(db, person) is None:
+    is not replaced: the form keeps its place and the user names the person again; nor is a request whose text
+    does not hold the name as said (nothing to replace)."""
+    if name in text and get(db, person) is None:
         ask(db, person, WHICH_PERSON, None, chat=chat, method=method, text=text, name=name, candidates=candidates)

@@ -361,8 +361,7 @@ class Status:
         directory = self._directory()
         if any(m.id == viewer for m in directory.manager_chain(subject)):
             return "chain"
-        mine, theirs = directory.get(viewer), directory.get(subject)
-        if mine is not None and theirs is not None and theirs.manager_id and mine.manager_id == theirs.manager_id:
+        if any(p.id == viewer for p in directory.peers(subject)):
             return "team"
         return "everyone"
 

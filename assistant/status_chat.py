@@ -92,10 +92,8 @@ class StatusChat:
 
     def _audience_people(self, person: str) -> dict[str, list[str]]:
         directory = self._directory()
-        me = directory.get(person)
-        chain = [m.id for m in directory.manager_chain(person)]
-        team = [p.id for p in directory.direct_reports(me.manager_id)] if me and me.manager_id else []
-        return {"chain": chain, "team": [p for p in team if p != person]}
+        return {"chain": [m.id for m in directory.manager_chain(person)],
+                "team": [p.id for p in directory.peers(person)]}
 
     def set_status_privacy(self, turn: Turn) -> list[str]:
         audience = status_text.parse_audience(turn.text)
@@ -144,7 +142,7 @@ class StatusChat:
         found = directory.resolve(name, asker=turn.person)
         if found.kind == "ambiguous":
             pending.ask_which_person(self.status.db, turn.person, chat="status_chat", method="ask_status",
-                                     text=turn.text if name in turn.text else f"{name}在忙什么", name=name,
+                                     text=turn.text, name=name,
                                      candidates=[p.id for p in found.people])
             return [t("who.ambiguous", turn.lang, name=name,
                       candidates=candidates_text(directory, found.people, turn.lang))]

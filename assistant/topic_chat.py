@@ -49,7 +49,7 @@ class TopicChat:
             if res.kind == "unknown" or not res.people:
                 raise PeopleProblem(t("topic.people.unknown", turn.lang, name=name))
             if res.kind == "ambiguous":
-                if method is not None and name in turn.text:
+                if method is not None:
                     pending.ask_which_person(self.topics.db, turn.person, chat="topic_chat", method=method,
                                              text=turn.text, name=name, candidates=[p.id for p in res.people])
                 raise PeopleProblem(t("topic.people.ambiguous", turn.lang, name=name,
