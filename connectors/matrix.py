@@ -34,11 +34,10 @@ from assistant.delivery import Deliverer
 from assistant.i18n import t
 from assistant.matrix import MatrixPort, Unavailable
 from assistant.status import call_activity
-from assistant.store import Database
 from assistant.store.models import OutboxEffect
 from assistant.synapse import Registration
 from connectors import rasa_speedups
-from connectors.rest import ChatGate
+from connectors.rest import ChatGate, shared_gate
 
 rasa_speedups.install()
 
@@ -68,14 +67,11 @@ class MatrixInput(InputChannel):
         """Built on first use, inside the server's event loop; False while there is no registration file."""
         if self._ready:
             return True
-        assistant = self._assistant
-        if assistant is None:
-            from assistant.config import get_settings
-
-            settings = get_settings()
-            assistant = Assistant(settings, Database(settings.database_url, migrate=False))
-        self.assistant = assistant
+        self.gate = ChatGate(self._assistant) if self._assistant is not None else shared_gate()
+        assistant = self.assistant = self.gate.assistant
         self.settings = assistant.settings
+        names = (self.settings.bot_id, self.settings.matrix_bot, *BOT_NAMES)
+        self._mention = re.compile(r"^\s*@?(" + "|".join(re.escape(n) for n in names) + r")\b[\s:：,，]*", re.I)
         if not self.settings.matrix_registration.exists():
             log.warning("no application-service registration at %s: the Matrix channel is idle "
                         "(`assistant synapse start` writes one)", self.settings.matrix_registration)
@@ -83,7 +79,6 @@ class MatrixInput(InputChannel):
         self.registration = Registration.load(self.settings.matrix_registration)
         self.port = MatrixPort(self.settings, self.registration)
         self.deliverer = Deliverer(assistant.db, self.settings, self.port)
-        self.gate = ChatGate(assistant)
         self._ready = True
         return True
 
@@ -186,8 +181,6 @@ class MatrixInput(InputChannel):
     async def _handle(self, event: dict[str, Any], on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> str:
         settings, db = self.settings, self.assistant.db
         sender, room_id = event.get("sender", ""), event.get("room_id", "")
-        if sender == settings.bot_id:
-            return "own"
         person = settings.person_of(sender)
         if person is not None and self.assistant.directory.get(person) is None:
             person = None
@@ -226,7 +219,7 @@ class MatrixInput(InputChannel):
         if kind == "m.call.hangup":
             await asyncio.to_thread(self.assistant.status.end_call, person)
             return "call_ended"
-        topic_id = rooms.topic_of_purpose(await asyncio.to_thread(rooms.purpose_of, self.assistant.db, room_id))
+        topic_id = await asyncio.to_thread(topics.topic_of_room, self.assistant.db, room_id)
         title = await asyncio.to_thread(topics.title_of, self.assistant.db, topic_id) if topic_id else None
         await asyncio.to_thread(self.assistant.status.record_now, person, call_activity(topic_id, title))
         return "call_started"
@@ -246,9 +239,7 @@ class MatrixInput(InputChannel):
         """(mentions Deskmate, the text without the mention)."""
         bot = self.settings.bot_id
         mentions = (content.get("m.mentions") or {}).get("user_ids") or []
-        names = (bot, self.settings.matrix_bot, *BOT_NAMES)
-        pattern = re.compile(r"^\s*@?(" + "|".join(re.escape(n) for n in names) + r")\b[\s:：,，]*", re.IGNORECASE)
-        stripped = pattern.sub("", body, count=1)
+        stripped = self._mention.sub("", body, count=1)
         mentioned = bot in mentions or stripped != body or bot in (content.get("formatted_body") or "")
         return mentioned, stripped.strip() or body
 

@@ -9,6 +9,7 @@ the reply language is chosen per message and names the output channel, so domain
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Any, Awaitable, Callable, Dict
 
@@ -94,6 +95,16 @@ class ChatGate:
         return collector.messages or [{"recipient_id": sender, "text": t("error.no_reply", lang)}]
 
 
+@functools.lru_cache(maxsize=1)
+def shared_gate() -> ChatGate:
+    """The gate, and so the Assistant, that the input channels of one Rasa process share (one store engine, one
+    directory snapshot); the schema is the assistant service's to migrate."""
+    from assistant.config import get_settings
+
+    settings = get_settings()
+    return ChatGate(Assistant(settings, Database(settings.database_url, migrate=False)))
+
+
 def _http_error(request: Request, status: int, code: str, **values: str) -> HTTPResponse:
     lang = language_from_header(request.headers.get("Accept-Language", ""))
     return response.json({"error": code, "message": t(f"http.{code}", lang, **values)}, status=status)
@@ -111,13 +122,7 @@ class DeskmateRestInput(InputChannel):
     @property
     def gate(self) -> ChatGate:
         if self._gate is None:
-            assistant = self._assistant
-            if assistant is None:
-                from assistant.config import get_settings
-
-                settings = get_settings()
-                assistant = Assistant(settings, Database(settings.database_url, migrate=False))
-            self._gate = ChatGate(assistant)
+            self._gate = ChatGate(self._assistant) if self._assistant is not None else shared_gate()
         return self._gate
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
