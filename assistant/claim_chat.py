@@ -35,7 +35,6 @@ from assistant.store.models import PendingQuestion
 
 _POSITION = re.compile(r"第\s*([0-9一二两三四五六七八九十]+|最后)\s*[笔项个条]|(?:item|#)\s*(\d+)|"
                        r"\b(first|second|third|fourth|fifth|last)\b(?:\s+(?:one|item))?", re.I)
-_CLAIM_ID = re.compile(r"(?:#|＃|报销单|claim\s*#?|单号)\s*(\d{1,9})|(?<![\d.,])(\d{1,9})(?![\d.,%])", re.I)
 _SAME_AS_BEFORE = re.compile(r"同上|和上次一样|跟上次一样|还是那个理由|老理由|same (?:reason )?as (?:before|last time)|"
                              r"same reason|as before", re.I)
 _CLIENT_PREFIX = re.compile(r"^(客户(是|为|叫)?|the\s+client\s+(was|is)|client\s*(was|is|:)?|for)\s*", re.I)

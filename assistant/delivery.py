@@ -122,8 +122,6 @@ class Deliverer:
             await self.port.invite(await self._room(p["room"]), p["to"], await self._pick(p["reason"], p["to"]))
         elif kind == "room.remove":
             await self.port.remove(await self._room(p["room"]), p["to"], await self._pick(p["reason"], p["to"]))
-        elif kind == "room.rename":
-            await self.port.rename(await self._room(p["room"]), p["name"])
         elif kind == "room.topic":
             await self.port.set_topic(await self._room(p["room"]), p["topic"])
         elif kind == "room.close":

@@ -116,9 +116,6 @@ class MatrixPort:
         return await self._call(self.client.send_message_event(room_id, EventType.ROOM_MESSAGE, content,
                                                                txn_id=txn_id))
 
-    async def rename(self, room_id: str, name: str) -> None:
-        await self._call(self.client.send_state_event(room_id, EventType.ROOM_NAME, {"name": name}))
-
     async def set_topic(self, room_id: str, topic: str) -> None:
         await self._call(self.client.send_state_event(room_id, EventType.ROOM_TOPIC, {"topic": topic}))
 
@@ -133,9 +130,6 @@ class MatrixPort:
 
     async def join(self, room_id: str) -> None:
         await self._call(self.client.join_room_by_id(room_id))
-
-    async def leave(self, room_id: str) -> None:
-        await self._call(self.client.leave_room(room_id))
 
     async def members(self, room_id: str) -> set[str]:
         return set(await self._call(self.client.get_joined_members(room_id)))

@@ -64,10 +64,6 @@ def post(session: Session, key: str, purpose: str, text: Texts | str, *, notice:
     return enqueue(session, key, "room.post", {"room": purpose, "text": text, "notice": notice, "thread": thread})
 
 
-def rename(session: Session, key: str, purpose: str, name: str) -> bool:
-    return enqueue(session, key, "room.rename", {"room": purpose, "name": name})
-
-
 def set_topic(session: Session, key: str, purpose: str, topic: str) -> bool:
     return enqueue(session, key, "room.topic", {"room": purpose, "topic": topic})
 

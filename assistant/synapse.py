@@ -163,7 +163,7 @@ def _post_json(url: str, body: dict[str, Any], timeout: float = 30.0) -> tuple[i
         return exc.code, json.loads(exc.read() or b"{}")
 
 
-def register_user(settings: Settings, localpart: str, displayname: str, *, admin: bool = False) -> bool:
+def register_user(settings: Settings, localpart: str, displayname: str) -> bool:
     """Register one user with the shared secret (what `register_new_matrix_user` does); False if it exists.
 
     mautrix has no call for this Synapse admin API, so it is the one request written by hand here.
@@ -174,9 +174,9 @@ def register_user(settings: Settings, localpart: str, displayname: str, *, admin
     password = password_for(settings, localpart)
     mac = hmac.new(shared_secret(settings).encode(), digestmod=hashlib.sha1)
     mac.update(b"\x00".join([nonce.encode(), localpart.encode(), password.encode(),
-                             b"admin" if admin else b"notadmin"]))
+                             b"notadmin"]))
     status, body = _post_json(url, {"nonce": nonce, "username": localpart, "password": password,
-                                    "displayname": displayname, "admin": admin, "mac": mac.hexdigest()})
+                                    "displayname": displayname, "admin": False, "mac": mac.hexdigest()})
     if status == 200:
         return True
     if body.get("errcode") == "M_USER_IN_USE":

@@ -150,17 +150,6 @@ def messages(db: Database, topic_id: int) -> list[dict[str, Any]]:
         return _messages(s, topic_id)
 
 
-def topic_for_claim(db: Database, claim_id: int) -> dict[str, Any] | None:
-    with db.session() as s:
-        topic = s.execute(select(Topic).where(Topic.claim_id == claim_id)).scalar_one_or_none()
-        if topic is None:
-            return None
-        people = s.execute(select(TopicParticipant).where(TopicParticipant.topic_id == topic.id,
-                                                          TopicParticipant.removed_at.is_(None))).scalars()
-        return {"id": topic.id, "title": topic.title, "status": topic.status, "claim_id": topic.claim_id,
-                "participants": sorted(p.person_id for p in people)}
-
-
 class TopicError(Exception):
     """A request the topic's state, the rules or visibility refuse; `code` names the message (topic.error.*)."""
 
