@@ -11,14 +11,14 @@ before the room it is about exists, and is retried until it does.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from assistant.store import Database
-from assistant.store.models import OutboxEffect, utcnow
+from assistant.store.models import OutboxEffect, as_utc, utcnow
 
 MAX_BACKOFF_SECONDS = 300
 
@@ -139,5 +139,4 @@ def defer(db: Database, effect_ids: list[int], until: datetime) -> None:
 def next_attempt(db: Database, effect_id: int) -> datetime:
     """When the effect is due next, in UTC (SQLite hands back naive datetimes)."""
     with db.session() as s:
-        at = s.get(OutboxEffect, effect_id).next_attempt_at
-    return at if at.tzinfo else at.replace(tzinfo=timezone.utc)
+        return as_utc(s.get(OutboxEffect, effect_id).next_attempt_at)

@@ -27,7 +27,7 @@ from assistant.directory import Directory
 from assistant.i18n import both, t
 from assistant.preferences import setting_row
 from assistant.store import Database
-from assistant.store.models import PersonSetting, PersonStatus, StatusView, utcnow
+from assistant.store.models import PersonSetting, PersonStatus, StatusView, as_utc, utcnow
 
 Clock = Callable[[], datetime]
 
@@ -191,13 +191,6 @@ def _iso(value: datetime | None) -> str | None:
     return value.astimezone(timezone.utc).isoformat() if value else None
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes: they were written in UTC."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=timezone.utc)
-
-
 class StatusError(Exception):
     def __init__(self, code: str, **values: Any) -> None:
         super().__init__(code)
@@ -266,9 +259,9 @@ class Status:
         if not self._settings(s.get(PersonSetting, person)).working(now):
             return False
         row = self._status_row(s, person)
-        if row.paused_until is not None and _aware(row.paused_until) > now:
+        if row.paused_until is not None and as_utc(row.paused_until) > now:
             return False
-        seen = _aware(row.activity_seen_at)
+        seen = as_utc(row.activity_seen_at)
         if row.activity_ref != activity.ref or row.activity_kind != activity.kind or seen is None \
                 or now - seen > self.expiry:
             row.activity_since = now
@@ -309,7 +302,7 @@ class Status:
         now = self.clock()
         with self.db.session() as s:
             row = s.get(PersonStatus, person)
-            active = row is not None and row.manual_text is not None and _aware(row.manual_until) > now
+            active = row is not None and row.manual_text is not None and as_utc(row.manual_until) > now
             if row is not None:
                 row.manual_text = row.manual_since = row.manual_until = None
             return active
@@ -325,7 +318,7 @@ class Status:
         now = self.clock()
         with self.db.session() as s:
             row = s.get(PersonStatus, person)
-            paused = row is not None and row.paused_until is not None and _aware(row.paused_until) > now
+            paused = row is not None and row.paused_until is not None and as_utc(row.paused_until) > now
             if row is not None:
                 row.paused_until = None
             return paused
@@ -333,18 +326,18 @@ class Status:
     # -- reading -----------------------------------------------------------------------------------------------
 
     def _now(self, row: PersonStatus | None, settings: StatusSettings, now: datetime) -> StatusNow:
-        if row is not None and row.manual_text and _aware(row.manual_until) > now:
+        if row is not None and row.manual_text and as_utc(row.manual_until) > now:
             return StatusNow("manual", {"zh": row.manual_text, "en": row.manual_text}, None,
-                             _aware(row.manual_since), _aware(row.manual_until), now)
+                             as_utc(row.manual_since), as_utc(row.manual_until), now)
         if not settings.working(now):
             return StatusNow("off_hours", at=now)
         if row is None or row.activity_kind is None:
             return StatusNow("available", at=now)
-        if row.paused_until is not None and _aware(row.paused_until) > now:
+        if row.paused_until is not None and as_utc(row.paused_until) > now:
             return StatusNow("available", at=now)
-        if now - _aware(row.activity_seen_at) > self.expiry:
+        if now - as_utc(row.activity_seen_at) > self.expiry:
             return StatusNow("available", at=now)
-        return StatusNow("activity", row.activity_label, row.activity_kind, _aware(row.activity_since), at=now,
+        return StatusNow("activity", row.activity_label, row.activity_kind, as_utc(row.activity_since), at=now,
                          source=row.activity_ref)
 
     def current(self, person: str) -> StatusNow:

@@ -9,8 +9,9 @@ what was said while it waited for whom.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Callable
 
 from sqlalchemy import func, select
@@ -34,6 +35,7 @@ from assistant.store.models import (
     TopicMessage,
     TopicNote,
     TopicParticipant,
+    as_utc,
     utcnow,
 )
 
@@ -522,16 +524,11 @@ class Topics:
             said = _messages(s, topic.id) if topic is not None else []
         entries = [{"at": _ts(e.at), "actor": e.actor, "kind": e.kind, "step": e.step, "reason": e.reason,
                     "detail": e.detail, "messages": []} for e in events]
-        for message in said:
-            at = message["sent_at"]
-            target = None
-            for entry in entries:  # the last state change at or before the message
-                if entry["at"] <= at:
-                    target = entry
-            if target is None and entries:
-                target = entries[0]
-            if target is not None:
-                target["messages"].append(message)
+        times = [as_utc(e.at) for e in events]
+        sent_times = [datetime.fromisoformat(m["sent_at"]) for m in said]
+        for message, sent_at in zip(said, sent_times, strict=True):
+            if entries:  # under the last state change at or before the message (the first, for earlier ones)
+                entries[max(0, bisect_right(times, sent_at) - 1)]["messages"].append(message)
         return entries
 
 
@@ -566,12 +563,8 @@ def view_of(s: Session, topic: Topic, with_messages: bool = False) -> TopicView:
 def _messages(s: Session, topic_id: int) -> list[dict[str, Any]]:
     rows = s.execute(select(TopicMessage).where(TopicMessage.topic_id == topic_id)
                      .order_by(TopicMessage.sent_at, TopicMessage.id)).scalars()
-    return [{"event_id": m.event_id, "author": m.author, "body": m.body, "sent_at": _ts(_utc(m.sent_at)),
+    return [{"event_id": m.event_id, "author": m.author, "body": m.body, "sent_at": _ts(as_utc(m.sent_at)),
              "item_state": m.item_state} for m in rows]
-
-
-def _utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 def _now_key() -> str:
@@ -582,7 +575,7 @@ def _now_key() -> str:
 def summary(view: TopicView, directory: Directory) -> dict[str, str]:
     """The closing summary: participants, duration, conclusions, in both languages."""
     closed = view.closed_at or utcnow()
-    minutes = max(1, int((_utc(closed) - _utc(view.created_at)).total_seconds() // 60))
+    minutes = max(1, int((as_utc(closed) - as_utc(view.created_at)).total_seconds() // 60))
     out = {}
     for lang in ("zh", "en"):
         people = ("、" if lang == "zh" else ", ").join(directory.names(p["person"])[lang] for p in view.participants)

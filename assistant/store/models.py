@@ -33,6 +33,14 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def as_utc(value: datetime | None) -> datetime | None:
+    """A stored time as an aware UTC datetime: SQLite hands them back naive (they were written in UTC),
+    PostgreSQL in the session's time zone."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
 class Department(Base):
     __tablename__ = "departments"
     id = Column(String(64), primary_key=True)
