@@ -33,6 +33,7 @@ newer topic (higher id).
 
 from __future__ import annotations
 
+import functools
 import heapq
 import logging
 import math
@@ -571,7 +572,9 @@ def search(db: Database, asker: str, query: str, limit: int = 5, *, synonyms: bo
 # --- result rows and snippets --------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=4096)
 def _pattern(term: str) -> re.Pattern[str]:
+    """A term's pattern, built once per term (scoring asks for it for every text of every hit)."""
     if _CJK_START.match(term):
         return re.compile(re.escape(term))
     forms = [re.escape(term), re.escape(term) + "e?s"]

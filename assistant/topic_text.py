@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from assistant.expense_text import TEXT_PUNCT, _small_number, prepare_text
+from assistant.language import CJK
 
 MAX_TEXT = 2000  # characters read from a message: a topic command is short, a paste is not a command
 MAX_NAME = 40  # longer "names" are sentences, not names
@@ -81,8 +82,7 @@ class LinkRequest:
 
 # --- Text helpers ------------------------------------------------------------------------------------------
 
-_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_HAS_CJK_RE = re.compile(f"[{_CJK}]")
+_HAS_CJK_RE = re.compile(f"[{CJK}]")
 _PUNCT = TEXT_PUNCT
 _ZH_NUMERAL = "零〇一二三四五六七八九十百千万两"
 _ZH_WORD_AFTER_ONE = "起下个些直样块共定切点旦次会边同道般半"  # 一起, 一下, 一个 ... are no numbers
@@ -324,7 +324,7 @@ def _split_names(chunk: str) -> list[str]:
     for piece in pieces:
         parts = _clean(piece).split(" ")
         # Chinese names side by side with only a space between them: 孙浩 周杰. English names stay whole.
-        if len(parts) > 1 and all(re.fullmatch(f"[{_CJK}]{{2,4}}", p) for p in parts):
+        if len(parts) > 1 and all(re.fullmatch(f"[{CJK}]{{2,4}}", p) for p in parts):
             subs = parts
         else:
             subs = [piece]
@@ -357,7 +357,7 @@ _ZH_STOP_RE = re.compile(
     r"|\s+(?=[把将去移踢删拉加叫请让])"
 )
 _ZH_LEADING_NAME_RE = re.compile(
-    rf"(?P<who>[{_CJK}a-z][{_CJK}a-z .'\d]{{0,30}}?)\s*"
+    rf"(?P<who>[{CJK}a-z][{CJK}a-z .'\d]{{0,30}}?)\s*"
     r"(?:也|都|就|不用|不需要|不要|不必|没必要|拉错|加错|可以|得|要|先|还|应该|已经|需要|拉进|加进)"
 )
 _EN_VERBS = (
@@ -462,7 +462,7 @@ _ZH_OPEN_PEOPLE_STOP_RE = re.compile(r"一起|一块|讨论|商量|对一下|聊
 _ZH_WITH_RE = re.compile(
     r"(?:和|跟|与)(?P<who>[^,，。;；]{1,24}?)(?:一起|一块儿?|对一下|讨论|商量|聊|沟通|过一下|同步)"
 )
-_ZH_NAME = rf"(?:(?![和都也要在])[{_CJK}]){{2,4}}?"
+_ZH_NAME = rf"(?:(?![和都也要在])[{CJK}]){{2,4}}?"
 _ZH_PRESENT_RE = re.compile(
     rf"(?:^|\s)(?P<who>{_ZH_NAME}(?:\s*[和、\s]\s*{_ZH_NAME})*?)\s*(?:都|也)?(?:要|得|会)?(?:在场|在|参加|参与|到场)"
     r"(?:吧|啊|哈)?$"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from assistant.api.context import assistant_of, viewer_of
+from assistant.api.context import assistant_of, id_param, viewer_of
 from assistant.api.errors import error
 from assistant.claims import ClaimError
 
@@ -22,11 +22,11 @@ async def list_claims(request: web.Request) -> web.Response:
 
 async def get_claim(request: web.Request) -> web.Response:
     assistant = assistant_of(request)
-    raw = request.match_info["claim_id"]
-    if not raw.isdigit() or len(raw) > 9:
+    claim_id = id_param(request, "claim_id")
+    if claim_id is None:
         return error(request, 400, "bad_request", detail="claim id must be a number")
     try:
-        claim = assistant.claims.get(viewer_of(request), int(raw), assistant.today())
+        claim = assistant.claims.get(viewer_of(request), claim_id, assistant.today())
     except ClaimError:
         return error(request, 404, "not_found")
     return web.json_response(claim.as_dict())

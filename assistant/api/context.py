@@ -20,6 +20,12 @@ def principal_of(request: web.Request) -> Principal:
     return request[PRINCIPAL]
 
 
+def id_param(request: web.Request, name: str) -> int | None:
+    """A numeric id from the path, None when it is not one (ASCII digits only: "²" is a digit to str.isdigit)."""
+    raw = request.match_info[name]
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 9 else None
+
+
 def viewer_of(request: web.Request) -> str | None:
     """Whose eyes a request reads with: the token's employee, or None for the admin (who sees everything)."""
     principal = principal_of(request)

@@ -4,19 +4,14 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from assistant.api.context import assistant_of, viewer_of
+from assistant.api.context import assistant_of, id_param, viewer_of
 from assistant.api.errors import error
 from assistant.topics import TopicError
 
 
-def _number(request: web.Request, name: str) -> int | None:
-    raw = request.match_info[name]
-    return int(raw) if raw.isdigit() and len(raw) <= 9 else None
-
-
 async def get_topic(request: web.Request) -> web.Response:
     """One topic with participants, conclusions, notes, links and messages; 404 alike for missing and private."""
-    topic_id = _number(request, "topic_id")
+    topic_id = id_param(request, "topic_id")
     if topic_id is None:
         return error(request, 400, "bad_request", detail="topic id must be a number")
     try:
@@ -28,7 +23,7 @@ async def get_topic(request: web.Request) -> web.Response:
 
 async def claim_timeline(request: web.Request) -> web.Response:
     """The claim's states, each with the topic messages written while the claim was in it."""
-    claim_id = _number(request, "claim_id")
+    claim_id = id_param(request, "claim_id")
     if claim_id is None:
         return error(request, 400, "bad_request", detail="claim id must be a number")
     try:
