@@ -85,9 +85,7 @@ def claim_due(db: Database, limit: int = 50) -> list[OutboxEffect]:
         due = (select(OutboxEffect.id).where(OutboxEffect.status.in_(("pending", "sending")),
                                              OutboxEffect.next_attempt_at <= now)
                .order_by(OutboxEffect.id).limit(limit))
-        ids = list(s.execute(due).scalars())
-    for effect_id in ids:
-        with db.session() as s:
+        for effect_id in list(s.execute(due).scalars()):  # one transaction; each row taken only if still due
             taken = s.execute(
                 update(OutboxEffect)
                 .where(OutboxEffect.id == effect_id, OutboxEffect.status.in_(("pending", "sending")),
