@@ -52,6 +52,20 @@ def _title(claim: Claim, directory: Directory) -> str:
            f"{t('topic.claim_title', 'en', id=claim.id, applicant=names)}"
 
 
+def _new_claim_topic(s: Session, claim: Claim, directory: Directory, created_by: str,
+                     invite: dict[str, dict[str, str]]) -> Topic:
+    """The claim's topic, its participants (`invite`: person -> reason), its room and its index entry."""
+    topic = Topic(claim_id=claim.id, title=_title(claim, directory), created_by=created_by)
+    s.add(topic)
+    s.flush()
+    for person, reason in invite.items():
+        s.add(TopicParticipant(topic_id=topic.id, person_id=person, reason=reason))
+    purpose = rooms.topic_purpose(topic.id)
+    outbox.create_room(s, f"{purpose}:room", purpose, topic.title, _room_topic(claim, directory), invite)
+    _index(s, topic.id, "title", topic.title)
+    return topic
+
+
 def follow_claim(s: Session, claim: Claim, directory: Directory) -> None:
     """Bring the claim's topic up to date with the claim, in the transaction that changed the claim:
     open it on first submission, invite whoever the claim now waits for, announce the state, close at the end."""
@@ -59,19 +73,12 @@ def follow_claim(s: Session, claim: Claim, directory: Directory) -> None:
     if topic is None:
         if claim.status == "draft":
             return
-        topic = Topic(claim_id=claim.id, title=_title(claim, directory), created_by=claim.applicant_id)
-        s.add(topic)
-        s.flush()
-        purpose = rooms.topic_purpose(topic.id)
         invite = {claim.applicant_id: both("topic.reason.applicant", id=claim.id)}
         hr = directory.one_with_role("hr_director")
         if hr and hr.id != claim.applicant_id and s.execute(select(ClaimItem.id).where(
                 ClaimItem.claim_id == claim.id, ClaimItem.category == "training")).first():
             invite[hr.id] = both("topic.reason.hr", id=claim.id)
-        for person, reason in invite.items():
-            s.add(TopicParticipant(topic_id=topic.id, person_id=person, reason=reason))
-        outbox.create_room(s, f"{purpose}:room", purpose, topic.title, _room_topic(claim, directory), invite)
-        _index(s, topic.id, "title", topic.title)
+        topic = _new_claim_topic(s, claim, directory, claim.applicant_id, invite)
     purpose = rooms.topic_purpose(topic.id)
     key = f"{purpose}:v{claim.version}"
     if claim.status == "in_review" and claim.current_approver:
@@ -292,20 +299,13 @@ class Topics:
             topic = s.execute(select(Topic).where(Topic.claim_id == claim_id)).scalar_one_or_none()
             created = topic is None
             if topic is None:
-                topic = Topic(claim_id=claim.id, title=_title(claim, directory), created_by=person)
-                s.add(topic)
-                s.flush()
                 invite = {claim.applicant_id: both("topic.reason.applicant", id=claim.id)}
                 for step in claim.chain or []:
                     if step.get("state") in ("done", "current") and step.get("approver"):
                         invite.setdefault(step["approver"], both("topic.reason.approver", id=claim.id,
                                                                  step=both(f"step.{step['step']}")))
                 invite.setdefault(person, both("topic.reason.opened_claim", id=claim.id))
-                for who, reason in invite.items():
-                    s.add(TopicParticipant(topic_id=topic.id, person_id=who, reason=reason))
-                purpose = rooms.topic_purpose(topic.id)
-                outbox.create_room(s, f"{purpose}:room", purpose, topic.title, _room_topic(claim, directory), invite)
-                _index(s, topic.id, "title", topic.title)
+                topic = _new_claim_topic(s, claim, directory, person, invite)
             else:
                 _add_participant(s, topic, person, both("topic.reason.opened_claim", id=claim.id),
                                  f"{rooms.topic_purpose(topic.id)}:join:{person}")
