@@ -80,13 +80,11 @@ def cmd_outbox(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_synapse(args: argparse.Namespace, settings: Settings) -> int:
     """The local Synapse: start (config, registration, employees), stop, status, password."""
     from assistant import synapse
-    from assistant.company import load_company
 
     try:
         if args.action == "start":
             pid = synapse.start_daemon(settings)
-            people = load_company(settings.company_dir)["people"]["people"]
-            new = synapse.register_company(settings, [(p["id"], f"{p['name_zh']} {p['name_en']}") for p in people])
+            new = synapse.register_company(settings)
             print(f"Synapse running at {settings.matrix_url} (pid {pid}); {new} employee(s) newly registered; "
                   f"application service: {settings.matrix_registration}")
         elif args.action == "stop":

@@ -137,13 +137,11 @@ class Stack:
     def start_synapse(self, timeout: float = 60.0) -> None:
         """The local Synapse (registration written first, so it knows Deskmate), with every employee registered."""
         from assistant import synapse
-        from assistant.company import load_company
 
         if not synapse.is_up(self.settings):  # else one started by `assistant synapse start`: use it
             proc = self._spawn("synapse", synapse.server_argv(self.settings))
             synapse.wait_up(self.settings, timeout, proc)
-        people = load_company(self.settings.company_dir)["people"]["people"]
-        synapse.register_company(self.settings, [(p["id"], f"{p['name_zh']} {p['name_en']}") for p in people])
+        synapse.register_company(self.settings)
 
     def stop_synapse(self) -> None:
         """Stop only the local Synapse (the tests use it to show the outbox riding out an outage)."""

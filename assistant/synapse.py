@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import os
 import re
 import secrets
@@ -27,6 +26,8 @@ from urllib.parse import urlparse
 
 import yaml
 
+from assistant.chatclient import http
+from assistant.company import load_company
 from assistant.config import Settings
 
 SYNAPSE_PYTHON = Path(".venv-synapse/bin/python")
@@ -147,46 +148,42 @@ def shared_secret(settings: Settings) -> str:
     return doc["registration_shared_secret"]
 
 
+def _password(secret: str, person: str) -> str:
+    return hmac.new(secret.encode(), f"password:{person}".encode(), hashlib.sha256).hexdigest()[:24]
+
+
 def password_for(settings: Settings, person: str) -> str:
     """The local server's password of an employee, derived from its shared secret (development only)."""
-    digest = hmac.new(shared_secret(settings).encode(), f"password:{person}".encode(), hashlib.sha256)
-    return digest.hexdigest()[:24]
+    return _password(shared_secret(settings), person)
 
 
-def _post_json(url: str, body: dict[str, Any], timeout: float = 30.0) -> tuple[int, dict[str, Any]]:
-    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
-                                     headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as resp:
-            return resp.status, json.loads(resp.read() or b"{}")
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read() or b"{}")
-
-
-def register_user(settings: Settings, localpart: str, displayname: str) -> bool:
+def _register(url: str, secret: str, localpart: str, displayname: str) -> bool:
     """Register one user with the shared secret (what `register_new_matrix_user` does); False if it exists.
 
     mautrix has no call for this Synapse admin API, so it is the one request written by hand here.
     """
-    url = f"{settings.matrix_url}/_synapse/admin/v1/register"
-    with urllib.request.urlopen(url, timeout=30) as resp:
-        nonce = json.loads(resp.read())["nonce"]
-    password = password_for(settings, localpart)
-    mac = hmac.new(shared_secret(settings).encode(), digestmod=hashlib.sha1)
-    mac.update(b"\x00".join([nonce.encode(), localpart.encode(), password.encode(),
-                             b"notadmin"]))
-    status, body = _post_json(url, {"nonce": nonce, "username": localpart, "password": password,
-                                    "displayname": displayname, "admin": False, "mac": mac.hexdigest()})
-    if status == 200:
+    nonce = http("GET", url, timeout=30).body["nonce"]
+    password = _password(secret, localpart)
+    mac = hmac.new(secret.encode(), digestmod=hashlib.sha1)
+    mac.update(b"\x00".join([nonce.encode(), localpart.encode(), password.encode(), b"notadmin"]))
+    result = http("POST", url, payload={"nonce": nonce, "username": localpart, "password": password,
+                                        "displayname": displayname, "admin": False, "mac": mac.hexdigest()},
+                  timeout=30)
+    if result.status == 200:
         return True
-    if body.get("errcode") == "M_USER_IN_USE":
+    if isinstance(result.body, dict) and result.body.get("errcode") == "M_USER_IN_USE":
         return False
-    raise SynapseError(f"registering {localpart} failed: {status} {body}")
+    raise SynapseError(f"registering {localpart} failed: {result.status} {result.body}")
 
 
-def register_company(settings: Settings, people: list[tuple[str, str]]) -> int:
-    """Register every (id, display name) that is not registered yet; returns how many were new."""
-    return sum(register_user(settings, person, name) for person, name in people)
+def register_company(settings: Settings, people: list[tuple[str, str]] | None = None) -> int:
+    """Register every (id, display name) not registered yet, by default the company's employees ("中文名
+    English name"); returns how many were new."""
+    if people is None:
+        employees = load_company(settings.company_dir)["people"]["people"]
+        people = [(p["id"], f"{p['name_zh']} {p['name_en']}") for p in employees]
+    secret, url = shared_secret(settings), f"{settings.matrix_url}/_synapse/admin/v1/register"
+    return sum(_register(url, secret, person, name) for person, name in people)
 
 
 def is_up(settings: Settings) -> bool:

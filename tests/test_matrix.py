@@ -172,7 +172,7 @@ def test_a_wrong_or_missing_hs_token_is_refused(stack: Settings) -> None:
 
 async def test_an_unknown_matrix_user_gets_a_polite_refusal_and_nothing_is_created(
         sessions: Any, stack: Settings, db: Database) -> None:
-    synapse.register_user(stack, "visitor", "Visitor")
+    synapse.register_company(stack, [("visitor", "Visitor")])
     with db.session() as s:
         claims_before = s.execute(select(func.count()).select_from(Claim)).scalar_one()
     visitor = await sessions("visitor", fresh=False)
