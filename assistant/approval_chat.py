@@ -9,7 +9,7 @@ from assistant.claim_chat import ClaimChat, Turn
 from assistant.claims import ClaimError, Claims, ClaimView
 from assistant.colleagues import candidates_text
 from assistant.directory import Directory
-from assistant.i18n import t
+from assistant.i18n import listing, t
 from assistant.policy import yuan
 
 DECISION_WORDS = re.compile(
@@ -128,8 +128,8 @@ class ApprovalChat:
         return theirs[0].id, person_entity
 
     def _pending_line(self, claim: ClaimView, lang: str) -> str:
-        items = ("、" if lang == "zh" else ", ").join(
-            f"{self.chat.category_name(i.category, lang)} {yuan(i.amount_fen)}" for i in claim.items)
+        items = listing(lang, (f"{self.chat.category_name(i.category, lang)} {yuan(i.amount_fen)}"
+                               for i in claim.items))
         since = claim.step_since.strftime("%m-%d %H:%M") if claim.step_since else "?"
         return t("approve.pending_line", lang, id=claim.id, applicant=self.chat.person_name(claim.applicant, lang),
                  total=yuan(claim.total_fen), items=items, step=t(f"step.{claim.current_step}", lang), since=since)

@@ -27,7 +27,7 @@ from assistant.expense_text import (
     parse_items,
     position_number,
 )
-from assistant.i18n import t
+from assistant.i18n import listing, t
 from assistant.memory import ItemTemplate, Memory
 from assistant.policy import Finding, ItemFacts, Policy, yuan
 from assistant.store import Database
@@ -663,4 +663,4 @@ def _parsed_from_template(template: ItemTemplate, turn: Turn) -> ParsedItem:
 
 def _category_options(candidates: list[str], policy: Policy, lang: str) -> str:
     names = [policy.categories[c].name(lang) for c in candidates if c in policy.categories]
-    return ("、" if lang == "zh" else ", ").join(names) if names else t("claim.categories_list", lang)
+    return listing(lang, names) if names else t("claim.categories_list", lang)

@@ -6,7 +6,7 @@ import re
 
 from assistant.directory import Directory, Employee, Resolution
 from assistant.expense_text import position_number
-from assistant.i18n import t
+from assistant.i18n import listing, t
 
 
 def _dept(directory: Directory, person: Employee, lang: str) -> str:
@@ -78,9 +78,8 @@ def who_is(directory: Directory, name: str | None, lang: str, asker: str | None 
     if found.kind == "ambiguous":
         return t("who.ambiguous", lang, name=name, candidates=candidates_text(directory, found.people, lang))
     if found.kind == "group":
-        sep = t("who.list_separator", lang)
         return t("who.group", lang, name=name, count=len(found.people),
-                 members=sep.join(p.name(lang) for p in found.people))
+                 members=listing(lang, (p.name(lang) for p in found.people)))
     return t("who.unknown", lang, name=name)
 
 

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 import yaml
 
@@ -46,3 +46,8 @@ def t(key: str, lang: str, **values: Any) -> str:
 def both(key: str, **values: Any) -> dict[str, str]:
     """The message in both languages, for notifications whose reader's language is decided on delivery."""
     return {lang: t(key, lang, **values) for lang in ("zh", "en")}
+
+
+def listing(lang: str, parts: Iterable[str]) -> str:
+    """Items of a list in running text: 张伟、陈静 / Wei Zhang, Jing Chen."""
+    return t("who.list_separator", lang).join(parts)

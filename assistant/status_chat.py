@@ -14,7 +14,7 @@ from assistant.claim_chat import Turn
 from assistant.colleagues import candidates_text, name_from_status_question
 from assistant.digest import Digests
 from assistant.directory import Directory
-from assistant.i18n import t
+from assistant.i18n import listing, t
 from assistant.status import RELATIONS, Look, Status, StatusError, clock_text, hours_text
 
 
@@ -35,8 +35,7 @@ class StatusChat:
         return found.name(lang) if found else t("status.admin", lang)
 
     def _people(self, people: list[str], lang: str) -> str:
-        sep = "、" if lang == "zh" else ", "
-        return sep.join(self._name(p, lang) for p in people) or t("status.nobody_there", lang)
+        return listing(lang, (self._name(p, lang) for p in people)) or t("status.nobody_there", lang)
 
     def _error(self, err: StatusError, lang: str) -> list[str]:
         return [t(f"status.error.{err.code}", lang, **err.values)]

@@ -14,7 +14,7 @@ from assistant import pending, rooms, search, topic_text
 from assistant.claim_chat import Turn
 from assistant.colleagues import candidates_text
 from assistant.directory import Directory
-from assistant.i18n import t
+from assistant.i18n import listing, t
 from assistant.topics import TopicError, Topics, TopicView
 
 
@@ -59,8 +59,7 @@ class TopicChat:
 
     def _names(self, lang: str, people: list[str]) -> str:
         directory = self._directory()
-        sep = "、" if lang == "zh" else ", "
-        return sep.join(directory.get(p).name(lang) if directory.get(p) else p for p in people)
+        return listing(lang, (directory.names(p)[lang] for p in people))
 
     def _current(self, turn: Turn) -> int:
         return self.topics.current(turn.person, turn.room_id, topic_text.parse_topic_ref(turn.text))

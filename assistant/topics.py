@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from assistant import audit, outbox, rooms
 from assistant.claim_status import FINAL
 from assistant.directory import Directory
-from assistant.i18n import both, t
+from assistant.i18n import both, listing, t
 from assistant.preferences import setting_row
 from assistant.status import Recorder, topic_activity
 from assistant.store import Database
@@ -578,7 +578,7 @@ def summary(view: TopicView, directory: Directory) -> dict[str, str]:
     minutes = max(1, int((as_utc(closed) - as_utc(view.created_at)).total_seconds() // 60))
     out = {}
     for lang in ("zh", "en"):
-        people = ("、" if lang == "zh" else ", ").join(directory.names(p["person"])[lang] for p in view.participants)
+        people = listing(lang, (directory.names(p["person"])[lang] for p in view.participants))
         lines = [t("topic.summary.head", lang, title=view.title, people=people, duration=_duration(minutes, lang))]
         if view.conclusions:
             lines += [f"{i}. {c['text']}" for i, c in enumerate(view.conclusions, 1)]
