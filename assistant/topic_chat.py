@@ -120,11 +120,10 @@ class TopicChat:
             text = topic_text.parse_conclusion(turn.text)
             if not text:
                 return [t("topic.ask_conclusion", turn.lang)]
-            topic_id = self._current(turn)
-            done = self.topics.conclude(turn.person, topic_id, text, reply_to=turn.reply_to)
-            bound = self.topics.get(turn.person, topic_id).claim_id is not None
-            return [t("topic.concluded" if bound else "topic.concluded_free", turn.lang, id=done["id"],
-                      topic=done["topic_id"], text=done["text"], sources=done["sources"])]
+            done = self.topics.conclude(turn.person, self._current(turn), text, reply_to=turn.reply_to)
+            key = "topic.concluded" if done["claim_id"] is not None else "topic.concluded_free"
+            return [t(key, turn.lang, id=done["id"], topic=done["topic_id"], text=done["text"],
+                      sources=done["sources"])]
         return self._run(turn, work)
 
     def write_back(self, turn: Turn) -> list[str]:

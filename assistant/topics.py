@@ -391,7 +391,8 @@ class Topics:
             audit.record(s, person, "topic.conclude", "topic", str(topic.id), detail={"conclusion": conclusion.id})
             self._did(s, person, topic)
             _index(s, topic.id, "conclusion", text)
-            return {"id": conclusion.id, "text": text, "sources": len(sources), "topic_id": topic.id}
+            return {"id": conclusion.id, "text": text, "sources": len(sources), "topic_id": topic.id,
+                    "claim_id": topic.claim_id}
 
     def write_back(self, person: str, topic_id: int) -> dict[str, Any]:
         """Append the latest conclusion not yet written back to the bound claim's description, for approvers."""
