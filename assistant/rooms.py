@@ -32,6 +32,12 @@ def room_of(db: Database, purpose: str) -> ImRoom | None:
         return s.get(ImRoom, purpose)
 
 
+def room_ids(db: Database, purposes: list[str]) -> dict[str, str]:
+    """purpose -> room id of the rooms created so far, in one query."""
+    with db.session() as s:
+        return dict(s.execute(select(ImRoom.purpose, ImRoom.room_id).where(ImRoom.purpose.in_(purposes))).all())
+
+
 def purpose_of(db: Database, room_id: str) -> str | None:
     with db.session() as s:
         return s.execute(select(ImRoom.purpose).where(ImRoom.room_id == room_id)).scalar_one_or_none()

@@ -187,9 +187,10 @@ class TopicChat:
         if not hits:
             return [t("topic.search.none", turn.lang, query=query)]
         lines = [t("topic.search.head", turn.lang, query=query)]
+        room_ids = rooms.room_ids(self.topics.db, [rooms.topic_purpose(hit.topic_id) for hit in hits])
         for n, hit in enumerate(hits, 1):
-            room = rooms.room_of(self.topics.db, rooms.topic_purpose(hit.topic_id))
-            link = f"https://matrix.to/#/{room.room_id}" if room else f"/api/topics/{hit.topic_id}"
+            room_id = room_ids.get(rooms.topic_purpose(hit.topic_id))
+            link = f"https://matrix.to/#/{room_id}" if room_id else hit.link
             lines.append(t("topic.search.hit", turn.lang, n=n, id=hit.topic_id, title=hit.title,
                            status=t(f"topic.status.{hit.status}", turn.lang), link=link, snippet=hit.snippet,
                            conclusions=t("topic.search.with_conclusions", turn.lang) if hit.has_conclusions else ""))
