@@ -351,3 +351,13 @@ def test_an_ambiguous_name_is_asked_back_and_the_answer_runs_the_question(core: 
     say(core, "yanglei", "zh", "ask_status", "张伟在忙什么")
     assert core.claim_chat.answer(Turn("yanglei", "zh", THURSDAY_10AM.date(), "李娜是谁"), "ask_person") is None
     assert core.claim_chat.pending("yanglei") is None  # not an answer: the question is dropped
+
+
+def test_bad_status_input_gets_a_clear_reply_and_changes_nothing(core: Assistant) -> None:
+    assert "最多暂停两周" in say(core, "zhaomin", "zh", "pause_auto_status", "暂停自动状态20天")
+    assert "two weeks at most" in say(core, "zhaomin", "en", "pause_auto_status", "pause auto status for 20 days")
+    assert "你在忙什么" in say(core, "zhaomin", "zh", "set_status", "开会" * 400)  # a paste is not a status
+    assert "What are you doing" in say(core, "zhaomin", "en", "set_status", "until 3pm")  # no activity said
+    assert "Who may see your status" in say(core, "zhaomin", "en", "set_status_privacy", "change who sees my status")
+    assert core.status.current("zhaomin").state == "available"
+    assert core.status.settings_of("zhaomin").audience == "chain"
