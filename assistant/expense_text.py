@@ -61,6 +61,8 @@ from typing import Callable, Iterable, Iterator, NamedTuple
 import cn2an
 from dateutil.relativedelta import relativedelta
 
+from assistant.language import has_cjk
+
 # --- Public types ------------------------------------------------------------------------------------------
 
 
@@ -146,6 +148,8 @@ REFERENCE_WORDS = (
 TIME_OF_DAY_ZH = (
     "凌晨", "早上", "早晨", "上午", "中午", "下午", "傍晚", "晚上", "夜里", "半夜", "夜间", "今晚", "昨晚", "今早",
 )
+PRONOUN_ONE_AFTER = ("the", "this", "that", "last", "next", "which", "each", "every", "another", "same", "other",
+                     "latest", "previous", "new")  # "one" after these is an item: the second one, that one
 TIME_PREPOSITIONS_EN = ("at", "by", "until", "till", "after", "before")
 TOTAL_WORDS = ("一共", "总共", "共计", "合计", "总计", "总额", "total of", "total", "in total", "altogether")
 TOTAL_AFTER_WORDS = ("in total", "total", "altogether", "all in")  # 900 in total
@@ -166,12 +170,14 @@ CATEGORY_WORDS: dict[str, tuple[str, ...]] = {
     "transport": (
         "打车", "打的", "出租车", "出租", "滴滴", "网约车", "专车", "快车", "顺风车", "地铁", "公交", "大巴", "巴士",
         "高铁", "火车", "动车", "机票", "飞机", "航班", "停车", "加油", "油费", "过路费", "高速费", "租车", "共享单车",
-        "轮渡", "船票",
+        "轮渡", "船票", "交通", "机场大巴",
         "taxi", "cab", "uber", "didi", "lyft", "metro", "subway", "bus", "train", "flight", "plane ticket",
         "airfare", "air ticket", "parking", "fuel", "gasoline", "petrol", "toll", "car rental", "shuttle", "ferry",
+        "transport", "transportation", "train ticket", "high speed train", "airport shuttle",
     ),
     "meals": (
         "午饭", "午餐", "晚饭", "晚餐", "早餐", "早饭", "夜宵", "宵夜", "工作餐", "吃饭", "饭", "餐", "外卖", "咖啡",
+        "餐饮", "餐费", "加班餐", "聚餐", "overtime meal", "team dinner", "team lunch",
         "奶茶", "便当", "下午茶", "星巴克", "麦当劳", "肯德基", "饿了么",
         "lunch", "dinner", "breakfast", "brunch", "supper", "meal", "food", "coffee", "snack", "takeout",
         "takeaway", "restaurant", "starbucks", "mcdonald's", "kfc",
@@ -182,7 +188,8 @@ CATEGORY_WORDS: dict[str, tuple[str, ...]] = {
     ),
     "office": (
         "键盘", "鼠标", "显示器", "文具", "打印纸", "a4纸", "办公用品", "墨盒", "硒鼓", "u盘", "网线", "数据线",
-        "充电器",
+        "充电器", "快递", "订书机", "插线板", "电脑包",
+        "courier", "stapler", "power strip", "usb cable", "laptop bag",
         "keyboard", "mouse", "mice", "monitor", "stationery", "office supplies", "office supply", "printer paper",
         "toner", "usb drive", "pen", "ethernet cable", "charger",
     ),
@@ -196,8 +203,9 @@ CATEGORY_WORDS: dict[str, tuple[str, ...]] = {
         "conference registration", "workshop", "seminar", "tuition",
     ),
     "telecom": (
-        "话费", "手机费", "电话费", "流量", "宽带", "网费", "通讯费", "通信费",
-        "phone bill", "mobile", "internet", "telecom", "broadband", "data plan", "phone plan", "sim card",
+        "话费", "手机费", "电话费", "流量", "宽带", "网费", "通讯费", "通信费", "通讯", "通信",
+        "phone bill", "mobile plan", "mobile", "internet", "telecom", "broadband", "data plan", "phone plan",
+        "sim card",
     ),
 }
 CLIENT_WORDS = ("客户", "客人", "client", "customer", "guest")  # entertainment alone or with a meal, else nothing
@@ -406,7 +414,7 @@ class _Number(NamedTuple):
     value: Decimal
     start: int
     end: int
-    kind: str  # "arabic" | "zh" | "en", or "bad": looks like a number but is none (twenty first, 十十)
+    kind: str  # "arabic" | "zh" | "en" | "en_hundreds" (two eighty), or "bad": no number (twenty first, 十十)
     strong: bool  # enough to be money without a currency word
     zh_point: bool  # has a Chinese 点 fraction (五十八点五), which may be a time instead
 
@@ -462,6 +470,7 @@ def _read_english_number(text: str, words: list[re.Match], i: int) -> tuple[_Num
     """The longest well-formed spelled-out number starting at words[i] ("one hundred and five",
     "twenty-five", "fifty eight point five"), with the index of the next word; None when there is none."""
     total, current, last, count = 0, 0, None, 0
+    kind = "en"
     last_scale = 10**12
     end = None
     j = i
@@ -482,6 +491,9 @@ def _read_english_number(text: str, words: list[re.Match], i: int) -> tuple[_Num
         elif w in EN_TENS and last in (None, "hundred", "scale"):
             current += EN_TENS[w]
             last = "tens"
+        elif w in EN_TENS and last == "ones" and count == 1 and 0 < current < 10:
+            current = current * 100 + EN_TENS[w]  # spoken hundreds: "two eighty" is 280, "one fifty five" 155
+            last, kind = "tens", "en_hundreds"
         elif w == "hundred" and last in ("ones", "tens") and 0 < current < 100:
             current *= 100
             last = "hundred"
@@ -508,14 +520,20 @@ def _read_english_number(text: str, words: list[re.Match], i: int) -> tuple[_Num
     if word(j) in EN_ORDINALS:  # "twenty first" is an ordinal, not 20
         return _Number(value, words[i].start(), words[j].end(), "bad", False, False), j + 1
     strong = count > 1 or value >= 10
-    return _Number(value, words[i].start(), end, "en", strong, False), j
+    return _Number(value, words[i].start(), end, kind, strong, False), j
+
+
+def _pronoun_one(words: list[re.Match], i: int) -> bool:
+    """"one" standing for an item (the second one, that one), not a number: "make the second one eighty" is 80."""
+    return words[i].group() == "one" and i > 0 and (
+        words[i - 1].group() in EN_ORDINALS or words[i - 1].group() in PRONOUN_ONE_AFTER)
 
 
 def _english_numbers(text: str) -> Iterator[_Number]:
     words = list(_EN_WORD.finditer(text))
     i = 0
     while i < len(words):
-        found = _read_english_number(text, words, i)
+        found = None if _pronoun_one(words, i) else _read_english_number(text, words, i)
         if found is None:
             i += 1
             continue
@@ -619,7 +637,7 @@ def _not_money(text: str, number: _Number, has_currency: bool, prefix_currency: 
     if number.kind == "arabic" and ((before[-1:].isascii() and before[-1:].isalpha() and not prefix_currency)
                                     or (after_char.isascii() and after_char.isalpha())):
         return True  # A4纸, 5g, G1234
-    return number.value <= 24 and bool(_TIME_BEFORE_EN_RE.search(before))
+    return (number.value <= 24 or number.kind == "en_hundreds") and bool(_TIME_BEFORE_EN_RE.search(before))
 
 
 def _money(text: str, number: _Number, not_before: int) -> _Found | None:
@@ -877,13 +895,17 @@ _CATEGORY_FALSE_FRIENDS_RE = re.compile(_alternation(CATEGORY_FALSE_FRIENDS))
 _DESTINATION_BEFORE_RE = re.compile(r"(?:去|到|回|从|(?<![a-z])(?:to|from|at)\s+(?:the\s+|a\s+)?)$")
 
 
+def _category_matches(text: str) -> list[tuple[re.Match, str]]:
+    """Every category word in normalized text with its category, false friends (of course) left out."""
+    text = _blank(text, [m.span() for m in _CATEGORY_FALSE_FRIENDS_RE.finditer(text)])
+    return [(m, category) for category, pattern in _CATEGORY_RES.items() for m in pattern.finditer(text)]
+
+
 def _category_hits(text: str) -> list[tuple[int, str, bool]]:
     """(position, category, is a destination) for every category word in normalized text."""
-    text = _blank(text, [m.span() for m in _CATEGORY_FALSE_FRIENDS_RE.finditer(text)])
     return sorted(
         (m.start(), category, bool(_DESTINATION_BEFORE_RE.search(text, max(0, m.start() - 10), m.start())))
-        for category, pattern in _CATEGORY_RES.items()
-        for m in pattern.finditer(text)
+        for m, category in _category_matches(text)
     )
 
 
@@ -909,6 +931,39 @@ def parse_category(text: str) -> tuple[str | None, list[str]]:
     """(category id, []) when the words decide it; (None, [candidates]) when they point at several
     categories; (None, []) when no category word is there."""
     return _categories(_normalize(text or ""))
+
+
+# --- Entities: what the NLU pipeline reports --------------------------------------------------------------
+
+
+class EntitySpan(NamedTuple):
+    """An amount, date or category word as this parser reads it, with its character span in the text."""
+
+    entity: str  # "amount" | "date" | "category"
+    start: int
+    end: int
+    value: str  # "58 CNY", the date as written, the category id
+
+
+_CATEGORY_FEE_RE = re.compile("费用|费|票")  # 停车费, 火车票: the word with its fee ending
+
+
+def entity_spans(text: str) -> list[EntitySpan]:
+    """Every amount, date and category word in `text`, in order, none overlapping another of its kind: the
+    pipeline's amount/date/category entities come from here (nlu/expense_entities.py), so what the NLU
+    reports is what the claim actions read."""
+    norm = _normalize(text or "")
+    spans = [EntitySpan("amount", f.start, f.end, f"{f.money.amount} {f.money.currency}") for f in _find_money(norm)]
+    spans += [EntitySpan("date", d.start, d.end, text[d.start:d.end]) for d in _date_matches(norm)]
+    words: list[EntitySpan] = []
+    for m, category in sorted(_category_matches(norm), key=lambda mc: (mc[0].start(), -mc[0].end())):
+        if words and m.start() < words[-1].end:
+            continue
+        end = m.end()
+        if has_cjk(norm[end - 1:end]) and (fee := _CATEGORY_FEE_RE.match(norm, end)):
+            end = fee.end()
+        words.append(EntitySpan("category", m.start(), end, category))
+    return sorted(spans + words, key=lambda e: (e.start, e.entity))
 
 
 # --- Item details: invoice, client, nights, description ----------------------------------------------------

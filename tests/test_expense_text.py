@@ -18,6 +18,7 @@ from assistant.expense_text import (
     CATEGORY_WORDS,
     Money,
     ParsedItem,
+    entity_spans,
     parse_amount,
     parse_amounts,
     parse_category,
@@ -134,6 +135,14 @@ EN_AMOUNTS = [
     ("A hundred and twenty", "120", "CNY"),
     ("lunch at 12:30 was 45", "45", "CNY"),
     ("at 10.30 taxi 58", "58", "CNY"),
+    ("dinner two eighty with Philips", "280", "CNY"),  # spoken hundreds, not 80
+    ("train one twenty", "120", "CNY"),
+    ("the third one should be one fifty", "150", "CNY"),
+    ("two ninety nine yuan", "299", "CNY"),
+    ("meeting until four thirty, taxi 58", "58", "CNY"),  # a clock time stays one
+    ("make the second one eighty", "80", "CNY"),  # "one" is the item here
+    ("that one fifty", "50", "CNY"),
+    ("taxi one twenty", "120", "CNY"),
 ]
 
 
@@ -169,6 +178,22 @@ def test_not_an_amount(text: str) -> None:
 ]))
 def test_amounts_with_spans(text: str, expected: list[tuple[str, str, int, int]]) -> None:
     assert parse_amounts(text) == [(Money(Decimal(a), c), s, e) for a, c, s, e in expected]
+
+
+@pytest.mark.parametrize(("text", "expected"), cases("zh", [
+    ("昨天打车58，午饭35", [("date", "昨天", "昨天"), ("category", "打车", "transport"), ("amount", "58", "58 CNY"),
+                       ("category", "午饭", "meals"), ("amount", "35", "35 CNY")]),
+    ("停车费三十块", [("category", "停车费", "transport"), ("amount", "三十块", "30 CNY")]),
+    ("加班餐38", [("category", "加班餐", "meals"), ("amount", "38", "38 CNY")]),
+]) + cases("en", [
+    ("high speed train 128 three days ago", [("category", "high speed train", "transport"),
+                                             ("amount", "128", "128 CNY"),
+                                             ("date", "three days ago", "three days ago")]),
+    ("the client dinner came to $20", [("category", "client dinner", "entertainment"), ("amount", "$20", "20 USD")]),
+    ("of course, lunch", [("category", "lunch", "meals")]),
+]))
+def test_entity_spans_are_what_the_parser_reads(text: str, expected: list[tuple[str, str, str]]) -> None:
+    assert [(e.entity, text[e.start:e.end], e.value) for e in entity_spans(text)] == expected
 
 
 # --- Dates -------------------------------------------------------------------------------------------------
@@ -276,6 +301,9 @@ ZH_CATEGORIES = [
     ("培训", "training"), ("课程", "training"), ("考试", "training"), ("认证", "training"),
     ("话费", "telecom"), ("手机费", "telecom"), ("流量", "telecom"), ("宽带", "telecom"),
     ("打车去酒店", "transport"), ("和客户一起打车", "transport"),
+    ("交通费140", "transport"), ("是交通", "transport"), ("机场大巴30", "transport"), ("餐饮268", "meals"),
+    ("加班餐三十八", "meals"), ("算通讯吧", "telecom"), ("快递费23块", "office"), ("订书机二十五", "office"),
+    ("插线板56块", "office"), ("电脑包199", "office"),
 ]
 EN_CATEGORIES = [
     ("taxi", "transport"), ("cab", "transport"), ("uber", "transport"), ("didi", "transport"),
@@ -292,6 +320,9 @@ EN_CATEGORIES = [
     ("conference ticket", "training"),
     ("phone bill", "telecom"), ("mobile", "telecom"), ("internet", "telecom"), ("telecom", "telecom"),
     ("taxi to the hotel", "transport"), ("Taxis", "transport"), ("business lunch", "meals"),
+    ("transport 140", "transport"), ("it's transport", "transport"), ("train ticket", "transport"),
+    ("overtime meal 38", "meals"), ("team dinner 860", "meals"), ("courier 23", "office"), ("stapler", "office"),
+    ("usb cable 29", "office"), ("laptop bag", "office"), ("mobile plan 150", "telecom"),
 ]
 
 
