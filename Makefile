@@ -8,7 +8,7 @@ ifeq ($(origin AS),default)
 AS := zhangwei
 endif
 MODEL := models/deskmate.tar.gz
-NLU_SOURCES := $(shell find data domain -name '*.yml' 2>/dev/null) config.yml $(wildcard nlu/*.py) nlu/domain_words.txt
+NLU_SOURCES := $(shell find data domain -name '*.yml' 2>/dev/null) config.yml $(wildcard nlu/*.py nlu/*.yml) nlu/domain_words.txt
 
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 3
