@@ -9,6 +9,7 @@ from assistant.claim_chat import ClaimChat, Turn
 from assistant.claims import ClaimError, Claims, ClaimView
 from assistant.colleagues import candidates_text
 from assistant.directory import Directory
+from assistant.expense_text import spelled_integers
 from assistant.i18n import listing, t
 from assistant.policy import yuan
 
@@ -16,17 +17,41 @@ DECISION_WORDS = re.compile(
     r"(同意|批准|通过|退回|打回去?|打回|驳回|拒绝|不同意|approve[ds]?|ok|return(ed)?|send\s+back|reject(ed)?|deny|"
     r"decline|报销单?|的报销单?|claim|请|帮我|把|给|他|她|让)", re.I)
 _ID = re.compile(r"(?:#|＃|报销单|claim\s*#?|单号)?\s*(\d{1,9})")
+# A spelled-out number is a claim number only right after a decision verb or a claim word (fillers between), or
+# before 号: "approve um forty two", "同意四十二号"; "退回，超了二十块" names no claim 20. A one-digit one (一,
+# seven) needs a claim word or 号: "帮我同意一下" names no claim 1.
+_FILLERS = r"(?:\s*(?:um|uh|嗯|呃|那个))*\s*$"
+_SPELLED_ID_AFTER_VERB = re.compile(
+    rf"(?:同意|批准|通过|退回|打回|驳回|拒绝|撤回|approve|return|send\s+back|reject|decline|withdraw){_FILLERS}", re.I)
+_SPELLED_ID_AFTER_CLAIM_WORD = re.compile(rf"(?:报销单|单号|claim|number|no\.?|#|＃){_FILLERS}", re.I)
+_SPELLED_ID_BEFORE_HAO = re.compile(r"\s*号(?!码)")
+
+
+def _claim_number_span(text: str) -> tuple[int, int, int] | None:
+    """(number, start, end) of the claim number in the text: digits anywhere, or a spelled-out number where a
+    claim number goes."""
+    match = _ID.search(text)
+    if match:
+        return int(match.group(1)), match.start(), match.end()
+    for value, start, end, strong in spelled_integers(text):
+        hao = _SPELLED_ID_BEFORE_HAO.match(text, end)
+        if hao or _SPELLED_ID_AFTER_CLAIM_WORD.search(text[:start]) or (
+                strong and _SPELLED_ID_AFTER_VERB.search(text[:start])):
+            return value, start, hao.end() if hao else end
+    return None
 
 
 def claim_number(text: str) -> int | None:
-    """The claim number in "同意 42" / "approve claim #42" / "报销单42", if any."""
-    match = _ID.search(text or "")
-    return int(match.group(1)) if match else None
+    """The claim number in "同意 42" / "approve claim #42" / "报销单42" / "approve forty two" / "同意四十二号"."""
+    found = _claim_number_span(text or "")
+    return found[0] if found else None
 
 
 def decision_reason(text: str, name: str | None = None) -> str:
     """What is left of "退回 42，发票不清楚" once the verb, the number and the person are taken out."""
-    rest = _ID.sub(" ", text or "", count=1)
+    text = text or ""
+    found = _claim_number_span(text)
+    rest = f"{text[:found[1]]} {text[found[2]:]}" if found else text
     if name:
         rest = re.sub(re.escape(name), " ", rest, flags=re.I)
     rest = DECISION_WORDS.sub(" ", rest)

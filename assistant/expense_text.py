@@ -541,6 +541,14 @@ def _english_numbers(text: str) -> Iterator[_Number]:
         yield number
 
 
+def spelled_integers(text: str) -> list[tuple[int, int, int, bool]]:
+    """Whole numbers written in Chinese numerals or English words (四十二, forty two): (value, start, end, strong),
+    where a weak one (一, seven) may as well be a word (一下) as a number. What a voice-to-text front end writes
+    for a claim number."""
+    return [(int(n.value), n.start, n.end, n.strong) for n in _numbers(_normalize(text or ""))
+            if n.kind in ("zh", "en", "en_hundreds") and n.value == n.value.to_integral_value() and n.value > 0]
+
+
 def _numbers(text: str) -> list[_Number]:
     """Every number written in `text`, in order, whatever it stands for."""
     return sorted([*_digit_and_zh_numbers(text), *_english_numbers(text)], key=lambda n: n.start)

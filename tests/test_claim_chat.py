@@ -208,3 +208,28 @@ def test_an_ambiguous_applicant_name_is_asked_back(core: Assistant) -> None:
     assert "哪一位" in reply and "章玮" in reply and f"#{theirs}" in reply
     assert claim_of(core, "zhangwei2").status == "in_review"
     assert "已同意" in sunhao.say("approve_claim", f"同意 {theirs}")
+
+
+EN_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+
+
+def test_claim_numbers_said_in_words_through_voice_to_text(core: Assistant) -> None:
+    """A voice front end writes "approve claim one" or "同意一号"; a spelled number is a claim number only where
+    one goes, so an amount in a reason or 同意一下 picks no claim."""
+    from cn2an import an2cn
+
+    wei = Person(core, "zhangwei", "en")
+    wei.say("claim_expense", "taxi 40 today")
+    wei.say("submit_claim", "submit")
+    wei.say("affirm", "yes")
+    claim_id = claim_of(core, "zhangwei").id
+    yanglei_zh, yanglei = Person(core, "yanglei", "zh"), Person(core, "yanglei", "en")
+    assert "哪张报销单" in yanglei_zh.say("approve_claim", "帮我同意一下")
+    assert "哪张报销单" in yanglei_zh.say("return_claim", "退回这个报销，超了二十块")
+    assert claim_of(core, "zhangwei").current_approver == "yanglei"
+    reply = yanglei.say("return_claim", f"um return claim uh {EN_WORDS[claim_id]} the receipt is blurry")
+    assert "the receipt is blurry" in reply and EN_WORDS[claim_id] not in reply
+    assert claim_of(core, "zhangwei").status == "returned"
+    wei.say("submit_claim", "submit")
+    wei.say("affirm", "yes")
+    assert "下一步交给刘洋" in yanglei_zh.say("approve_claim", f"同意{an2cn(claim_id)}号")
