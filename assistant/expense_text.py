@@ -114,7 +114,8 @@ CURRENCY_PREFIXES = {
     "¥": "CNY", "rmb": "CNY", "cny": "CNY", "人民币": "CNY",
     "us$": "USD", "$": "USD", "usd": "USD", "美元": "USD",
     "€": "EUR", "eur": "EUR", "欧元": "EUR",
-    "hk$": "HKD", "hkd": "HKD", "£": "GBP", "gbp": "GBP", "jpy": "JPY",
+    "hk$": "HKD", "hkd": "HKD", "港币": "HKD", "港元": "HKD", "£": "GBP", "gbp": "GBP", "英镑": "GBP", "jpy": "JPY",
+    "日元": "JPY",
 }
 CURRENCY_SUFFIXES: dict[str, str | None] = {
     "块钱": "CNY", "块": "CNY", "元人民币": "CNY", "元": "CNY", "圆": "CNY", "人民币": "CNY", "rmb": "CNY",
