@@ -9,20 +9,19 @@ from assistant.claim_chat import ClaimChat, Turn
 from assistant.claims import ClaimError, Claims, ClaimView
 from assistant.colleagues import candidates_text
 from assistant.directory import Directory
-from assistant.expense_text import spelled_integers
+from assistant.expense_text import FILLERS_EN, FILLERS_ZH, spelled_integers
 from assistant.i18n import listing, t
 from assistant.policy import yuan
 
-DECISION_WORDS = re.compile(
-    r"(同意|批准|通过|退回|打回去?|打回|驳回|拒绝|不同意|approve[ds]?|ok|return(ed)?|send\s+back|reject(ed)?|deny|"
-    r"decline|报销单?|的报销单?|claim|请|帮我|把|给|他|她|让)", re.I)
+# approving, returning, rejecting: taken out of a reason, and what a spelled-out claim number may follow
+_DECIDING = r"同意|批准|通过|退回|打回去?|驳回|拒绝|approve[ds]?|return(?:ed)?|send\s+back|reject(?:ed)?|decline"
+DECISION_WORDS = re.compile(rf"({_DECIDING}|不同意|ok|deny|报销单?|的报销单?|claim|请|帮我|把|给|他|她|让)", re.I)
 _ID = re.compile(r"(?:#|＃|报销单|claim\s*#?|单号)?\s*(\d{1,9})")
 # A spelled-out number is a claim number only right after a decision verb or a claim word (fillers between), or
 # before 号: "approve um forty two", "同意四十二号"; "退回，超了二十块" names no claim 20. A one-digit one (一,
 # seven) needs a claim word or 号: "帮我同意一下" names no claim 1.
-_FILLERS = r"(?:\s*(?:um|uh|嗯|呃|那个))*\s*$"
-_SPELLED_ID_AFTER_VERB = re.compile(
-    rf"(?:同意|批准|通过|退回|打回|驳回|拒绝|撤回|approve|return|send\s+back|reject|decline|withdraw){_FILLERS}", re.I)
+_FILLERS = rf"(?:\s*(?:{'|'.join(FILLERS_ZH + FILLERS_EN)}|那个))*\s*$"
+_SPELLED_ID_AFTER_VERB = re.compile(rf"(?:{_DECIDING}|撤回|withdraw){_FILLERS}", re.I)
 _SPELLED_ID_AFTER_CLAIM_WORD = re.compile(rf"(?:报销单|单号|claim|number|no\.?|#|＃){_FILLERS}", re.I)
 _SPELLED_ID_BEFORE_HAO = re.compile(r"\s*号(?!码)")
 
