@@ -24,11 +24,15 @@ from assistant.expense_text import entity_spans
 
 
 def reported(text: str, intent: str | None, intents: Mapping[str, Sequence[str]]) -> List[Dict[str, Any]]:
-    """The parser's entities in `text` that `intents` allows under `intent`, in Rasa's entity format."""
+    """The parser's entities in `text` that `intents` allows under `intent`, in Rasa's entity format. Under
+    any other intent (most messages) the text is not parsed at all."""
+    allowed = {entity for entity, under in intents.items() if intent in under}
+    if not allowed:
+        return []
     return [
         {"entity": span.entity, "start": span.start, "end": span.end, "value": span.value}
         for span in entity_spans(text)
-        if intent in intents.get(span.entity, ())
+        if span.entity in allowed
     ]
 
 

@@ -82,7 +82,7 @@ class SmallTalkMatcher(GraphComponent, IntentClassifier):
     def train(self, training_data: TrainingData) -> Resource:
         path = self._config.get("lexicon_path")
         self.lexicon = read_lexicon(Path(path)) if path else {}
-        unknown = {i for i in self.lexicon.values()} - training_data.intents
+        unknown = set(self.lexicon.values()) - training_data.intents
         if unknown:
             raise ValueError(f"small-talk lexicon names intents the training data lacks: {sorted(unknown)}")
         with self._model_storage.write_to(self._resource) as directory:
