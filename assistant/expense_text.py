@@ -849,7 +849,8 @@ _DATE_PATTERNS: list[tuple[str, Callable[[re.Match, date], date | None]]] = [
     (r"(?<![\d/.])(?P<a>\d{1,2})/(?P<b>\d{1,2})(?![\d/])", _resolve_slash),
     # 今天, 昨晚, 前天, 大前天; 周五, 上周三, 这周一; 3天前, 两周前
     (_alternation(NAMED_DAYS), _resolve_named),
-    (r"(?P<pre>上上|上|这|本|下)?个?(?:周|星期|礼拜)(?P<wd>[一二三四五六日天])", _resolve_weekday),
+    # the 下 of the particle 一下 is no "next" (报一下周二的打车 is this week's Tuesday)
+    (r"(?P<pre>上上|上|这|本|(?<!一)下)?个?(?:周|星期|礼拜)(?P<wd>[一二三四五六日天])", _resolve_weekday),
     (rf"(?P<n>{_ZH_COUNT})\s*个?\s*(?P<unit>天|日|周|星期|礼拜|月)\s*(?:之|以)?前", _resolve_ago),
     # Friday, last Wednesday, Wednesday last week, this Monday
     (rf"(?:(?P<pre>{_EN_REL}|past)\s+)?(?P<wd>{_alternation(WEEKDAYS_EN)})(?:\s+(?P<post>{_EN_REL})\s+week(?![a-z]))?",
