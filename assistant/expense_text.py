@@ -189,8 +189,8 @@ CATEGORY_WORDS: dict[str, tuple[str, ...]] = {
     ),
     "office": (
         "键盘", "鼠标", "显示器", "文具", "打印纸", "a4纸", "办公用品", "墨盒", "硒鼓", "u盘", "网线", "数据线",
-        "充电器", "快递", "订书机", "插线板", "电脑包",
-        "courier", "stapler", "power strip", "usb cable", "laptop bag",
+        "充电器", "快递", "订书机", "插线板", "电脑包", "办公椅",
+        "courier", "stapler", "power strip", "usb cable", "laptop bag", "office chair",
         "keyboard", "mouse", "mice", "monitor", "stationery", "office supplies", "office supply", "printer paper",
         "toner", "usb drive", "pen", "ethernet cable", "charger",
     ),
@@ -205,8 +205,8 @@ CATEGORY_WORDS: dict[str, tuple[str, ...]] = {
     ),
     "telecom": (
         "话费", "手机费", "电话费", "流量", "宽带", "网费", "通讯费", "通信费", "通讯", "通信",
-        "phone bill", "mobile plan", "mobile", "internet", "telecom", "broadband", "data plan", "phone plan",
-        "sim card",
+        "phone bill", "mobile bill", "mobile plan", "mobile", "internet", "telecom", "broadband", "data plan",
+        "phone plan", "sim card",
     ),
 }
 CLIENT_WORDS = ("客户", "客人", "client", "customer", "guest")  # entertainment alone or with a meal, else nothing

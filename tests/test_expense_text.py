@@ -308,7 +308,7 @@ ZH_CATEGORIES = [
     ("打车去酒店", "transport"), ("和客户一起打车", "transport"),
     ("交通费140", "transport"), ("是交通", "transport"), ("机场大巴30", "transport"), ("餐饮268", "meals"),
     ("加班餐三十八", "meals"), ("算通讯吧", "telecom"), ("快递费23块", "office"), ("订书机二十五", "office"),
-    ("插线板56块", "office"), ("电脑包199", "office"),
+    ("插线板56块", "office"), ("电脑包199", "office"), ("办公椅超过五百", "office"),
 ]
 EN_CATEGORIES = [
     ("taxi", "transport"), ("cab", "transport"), ("uber", "transport"), ("didi", "transport"),
@@ -328,6 +328,7 @@ EN_CATEGORIES = [
     ("transport 140", "transport"), ("it's transport", "transport"), ("train ticket", "transport"),
     ("overtime meal 38", "meals"), ("team dinner 860", "meals"), ("courier 23", "office"), ("stapler", "office"),
     ("usb cable 29", "office"), ("laptop bag", "office"), ("mobile plan 150", "telecom"),
+    ("office chair 420", "office"), ("the mobile bill is over two hundred", "telecom"),
 ]
 
 
