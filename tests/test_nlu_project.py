@@ -270,3 +270,26 @@ def test_the_intent_blend_averages_diet_with_a_linear_model_that_survives_a_relo
     assert parse(blend, "报销晚饭")[0] == "claim_expense"
     reloaded = IntentBlend.load({**IntentBlend.get_default_config()}, storage, resource, None)
     assert parse(reloaded, "多谢了") == parse(blend, "多谢了")
+
+
+@pytest.mark.parametrize(("text", "row"), [
+    ("同意张伟的报销 42", ("同意§的报销 0", ("同意", "§", "的", "报销", "0"))),
+    ("approve Wei Zhang's claim #1,280", ("approve §'s claim #0", ("approve", "§", "'s", "claim", "#", "0"))),
+    ("look up lina", ("look up §", ("look", "up", "§"))),
+    # a name inside a longer Latin word ("lina" in "linear") is no name; a decimal is one number
+    ("linear 2.5 元", ("linear 0 元", ("linear", "0", "元"))),
+])
+def test_the_linear_model_reads_names_and_numbers_as_placeholders(
+        tokenizer: BilingualTokenizer, text: str, row: tuple[str, tuple[str, ...]]) -> None:
+    """Which colleague or which claim does not change what is asked: the linear half of the blend sees one
+    placeholder for any name of the directory and one for any number."""
+    from rasa.shared.nlu.training_data.message import Message
+
+    from assistant.company import load_company, name_variants
+    from nlu.intent_blend import Placeholders
+
+    people = load_company(ROOT / "company")["people"]["people"]
+    placeholders = Placeholders(v for p in people for v in name_variants(p))
+    message = Message(data={"text": text})
+    tokenizer.process([message])
+    assert placeholders.row(message) == row
