@@ -8,7 +8,7 @@ from typing import Any, Dict, List
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.client import core, first_entity, reply_language, sender
+from actions.client import core, person_entity, reply_language, sender
 from assistant.claim_chat import Turn
 
 
@@ -168,7 +168,7 @@ class DecisionAction(ReplyAction):
         return f"action_{self.decision}_claim"
 
     def respond(self, turn: Turn, tracker: Tracker) -> List[str]:
-        return core().approval_chat.decide(turn, self.decision, first_entity(tracker, "person"))
+        return core().approval_chat.decide(turn, self.decision, person_entity(tracker))
 
 
 class ActionApproveClaim(DecisionAction):

@@ -24,5 +24,9 @@ def sender(tracker: Tracker) -> str:
     return tracker.sender_id
 
 
-def first_entity(tracker: Tracker, name: str) -> str | None:
-    return next(tracker.get_latest_entity_values(name), None)
+def person_entity(tracker: Tracker) -> str | None:
+    """The person the message names, widened to the whole directory name when the NLU cut it short."""
+    found = next(tracker.get_latest_entity_values("person"), None)
+    if found is None:
+        return None
+    return core().directory.whole_name(found, (tracker.latest_message or {}).get("text") or "")

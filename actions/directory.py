@@ -7,7 +7,7 @@ from typing import List
 from rasa_sdk import Tracker
 
 from actions.claims import AnsweringAction
-from actions.client import core, first_entity
+from actions.client import core, person_entity
 from assistant.claim_chat import Turn
 from assistant.colleagues import name_from_question, who_is
 
@@ -19,5 +19,5 @@ class ActionWhoIs(AnsweringAction):
         return "action_who_is"
 
     def respond(self, turn: Turn, tracker: Tracker) -> List[str]:
-        name = first_entity(tracker, "person") or name_from_question(turn.text)
+        name = person_entity(tracker) or name_from_question(turn.text)
         return [who_is(core().directory, name, turn.lang, turn.person)]

@@ -7,7 +7,7 @@ from typing import List
 from rasa_sdk import Tracker
 
 from actions.claims import AnsweringAction, ChatMethodAction
-from actions.client import core, first_entity
+from actions.client import core, person_entity
 from assistant.claim_chat import Turn
 
 
@@ -63,7 +63,7 @@ class ActionAskStatus(StatusAction):
     method = "ask_status"
 
     def respond(self, turn: Turn, tracker: Tracker) -> List[str]:
-        return core().status_chat.ask_status(turn, first_entity(tracker, "person"))
+        return core().status_chat.ask_status(turn, person_entity(tracker))
 
 
 class ActionRepeatLastItem(AnsweringAction):

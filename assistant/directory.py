@@ -148,6 +148,21 @@ class Directory:
         self._names = re.compile("|".join(re.escape(n) for n in sorted(names, key=len, reverse=True)) or "(?!)",
                                  re.IGNORECASE)
 
+    def whole_name(self, fragment: str, text: str) -> str:
+        """The directory name in `text` that `fragment` is part of: the NLU can cut a name short
+        ('jie' of "is jie zhou busy"), and a part of a name is someone else or nobody."""
+        key = normalize(fragment)
+        if not key:
+            return fragment
+        for match in self._names.finditer(text or ""):
+            name = match.group(0)
+            before, after = text[match.start() - 1 : match.start()], text[match.end() : match.end() + 1]
+            if name.isascii() and (before.isalpha() or after.isalpha()):  # "na li" inside "china lighting"
+                continue
+            if key in normalize(name) and len(normalize(name)) > len(key):
+                return name
+        return fragment
+
     def without_names(self, text: str) -> str:
         """The text with every employee's Chinese or English name removed (for language detection)."""
         return self._names.sub(" ", text)

@@ -77,6 +77,12 @@ async def test_who_is_an_ambiguous_name_lists_both(executor: ActionExecutor) -> 
     assert "哪一位" in out[0] and "zhangwei2" in out[0] and "章玮" in out[0]
 
 
+async def test_who_is_reads_the_whole_name_when_the_nlu_found_part_of_it(executor: ActionExecutor) -> None:
+    text = "who is jie zhou"
+    out = await replies(executor, action_call("action_who_is", "bob", text, "ask_person", person("jie", text), "en"))
+    assert "Jie Zhou" in out[0] and "can't find" not in out[0]
+
+
 async def test_who_is_without_a_name_asks_for_one(executor: ActionExecutor) -> None:
     out = await replies(executor, action_call("action_who_is", "lina", "who is that", "ask_person", lang="en"))
     assert "Which colleague" in out[0]

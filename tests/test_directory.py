@@ -120,6 +120,22 @@ def test_names_are_taken_out_for_language_detection(directory: Directory) -> Non
     assert detect_language(directory.without_names("王芳")) is None
 
 
+@pytest.mark.parametrize(
+    ("fragment", "text", "whole"),
+    [
+        ("jie", "is jie zhou busy", "jie zhou"),  # the NLU cut the name short
+        ("Zhou", "what is Jie Zhou up to", "Jie Zhou"),
+        ("李", "李娜在忙吗", "李娜"),
+        ("Li Na", "approve Li Na's claim", "Li Na"),  # already whole
+        ("na", "send it to china lighting", "na"),  # "na li" inside other words is no name
+        ("Xavier", "is Xavier Quinn busy", "Xavier"),  # nobody in the directory: left as the NLU read it
+    ],
+)
+def test_a_name_the_nlu_cut_short_is_widened_to_the_whole_name(directory: Directory, fragment: str, text: str,
+                                                               whole: str) -> None:
+    assert directory.whole_name(fragment, text) == whole
+
+
 @pytest.mark.parametrize(("question", "name"), [("张三丰是谁", "张三丰"), ("who is Xavier Quinn?", "Xavier Quinn"),
                                                ("请问杨磊的领导是谁", "杨磊"), ("who is that", None), ("你好", None)])
 def test_a_name_is_read_from_the_question_when_the_nlu_found_none(question: str, name: str | None) -> None:
