@@ -15,7 +15,15 @@ from assistant.policy import yuan
 
 # approving, returning, rejecting: taken out of a reason, and what a spelled-out claim number may follow
 _DECIDING = r"同意|批准|通过|退回|打回去?|驳回|拒绝|approve[ds]?|return(?:ed)?|send\s+back|reject(?:ed)?|decline"
-DECISION_WORDS = re.compile(rf"({_DECIDING}|不同意|ok|deny|报销单?|的报销单?|claim|请|帮我|把|给|他|她|让)", re.I)
+_FILLER_WORDS = "|".join(FILLERS_ZH + FILLERS_EN)
+# What surrounds a reason and is no part of it: "帮我把 42 退回，发票不清楚吧", "um reject Li Na's claim: duplicate".
+# Only the edges are stripped, so "重复报销", "not ok" or "其他" inside a reason stay as written.
+_LEADING_WORDS = (rf"{_DECIDING}|ok(?:ay)?|deny|please|claim|no\.?|{_FILLER_WORDS}|号|这(?:个|笔|张)?报销单?|的?报销单?"
+                  r"|这个|一下|请|帮我|(?:把|给|他|她|让)(?!的)")
+_TRAILING_WORDS = rf"{_DECIDING}|ok(?:ay)?|please|{_FILLER_WORDS}|吧|一下"
+_PUNCTUATION = r"[\s,，:：;；。.、!！?？]"
+_LEADING = re.compile(rf"^(?:{_PUNCTUATION}|['’]s(?![A-Za-z])|(?<![A-Za-z])(?:{_LEADING_WORDS})(?![A-Za-z]))+", re.I)
+_TRAILING = re.compile(rf"(?:{_PUNCTUATION}|(?<![A-Za-z])(?:{_TRAILING_WORDS})(?![A-Za-z]))+$", re.I)
 _ID = re.compile(r"(?:#|＃|报销单|claim\s*#?|单号)?\s*(\d{1,9})")
 # A spelled-out number is a claim number only right after a decision verb or a claim word (fillers between), or
 # before 号: "approve um forty two", "同意四十二号"; "退回，超了二十块" names no claim 20. A one-digit one (一,
@@ -53,8 +61,7 @@ def decision_reason(text: str, name: str | None = None) -> str:
     rest = f"{text[:found[1]]} {text[found[2]:]}" if found else text
     if name:
         rest = re.sub(re.escape(name), " ", rest, flags=re.I)
-    rest = DECISION_WORDS.sub(" ", rest)
-    rest = re.sub(r"^[\s,，:：;；。.、'’s]+|[\s,，;；。.]+$", "", rest)
+    rest = _TRAILING.sub("", _LEADING.sub("", rest))
     return re.sub(r"\s+", " ", rest).strip()
 
 

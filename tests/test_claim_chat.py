@@ -210,6 +210,32 @@ def test_an_ambiguous_applicant_name_is_asked_back(core: Assistant) -> None:
     assert "已同意" in sunhao.say("approve_claim", f"同意 {theirs}")
 
 
+@pytest.mark.parametrize(
+    ("text", "name", "reason"),
+    [
+        ("退回 42，发票不清楚", None, "发票不清楚"),
+        ("return 42: the receipt is blurry", None, "the receipt is blurry"),
+        ("驳回 42，重复报销", None, "重复报销"),  # 报销 inside a reason stays
+        ("return 42: wrong token", None, "wrong token"),  # so does the "ok" in "token"
+        ("reject 42 其他费用不能报", None, "其他费用不能报"),  # and the 他 in 其他
+        ("reject 42, sent twice", None, "sent twice"),  # an "s" that starts a reason stays
+        ("um reject Li Na's claim: duplicate", "Li Na", "duplicate"),
+        ("帮我把42退回，发票不清楚吧", None, "发票不清楚"),
+        ("退回42，他的发票不清楚", None, "他的发票不清楚"),
+        ("42号发票不清楚，退回", None, "发票不清楚"),
+        ("um return claim uh seven the receipt is blurry", None, "the receipt is blurry"),
+        ("同意张伟的报销", "张伟", ""),
+        ("嗯 同意 42 嗯", None, ""),
+        ("approve 42 please", None, ""),
+    ],
+)
+def test_a_decision_reason_is_what_the_approver_wrote_without_the_verb_number_or_name(
+        text: str, name: str | None, reason: str) -> None:
+    from assistant.approval_chat import decision_reason
+
+    assert decision_reason(text, name) == reason
+
+
 EN_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 
 
