@@ -62,6 +62,7 @@ import cn2an
 from dateutil.relativedelta import relativedelta
 
 from assistant.language import has_cjk
+from assistant.word_patterns import alternation
 
 # --- Public types ------------------------------------------------------------------------------------------
 
@@ -319,20 +320,6 @@ def prepare_text(text: object, max_chars: int, punctuation: dict[int, str]) -> t
     return original, _normalize(original).translate(punctuation)
 
 
-def _alternation(words: Iterable[str], plural: str = "") -> str:
-    """A regex alternation, longest first. ASCII words do not match inside a longer word and may take the
-    `plural` ending (a regex, e.g. "(?:e?s)?"); spaces match any run of white space."""
-    parts = []
-    for word in sorted(words, key=len, reverse=True):
-        part = re.escape(word).replace(r"\ ", r"\s+")
-        if word[0].isascii() and word[0].isalpha():
-            part = rf"(?<![a-z']){part}"  # not inside a word, nor after an apostrophe: c'mon is no Monday
-        if word[-1].isascii() and word[-1].isalpha():
-            part = rf"{part}{plural}(?![a-z])"
-        parts.append(part)
-    return "(?:" + "|".join(parts) + ")"
-
-
 class _Coverage:
     """Which characters of a text some spans cover; asking about a span costs its length, not the span count."""
 
@@ -427,7 +414,7 @@ _NUMBER_RE = re.compile(
 )
 _EN_MULTIPLIER_AFTER = re.compile(r"\s*(?P<word>hundred|thousand|million|billion)(?![a-z])|(?P<k>k)(?![a-z])")
 _EN_WORD = re.compile(r"[a-z]+")
-_ZH_FALSE_FRIENDS_RE = re.compile(_alternation(NUMBER_FALSE_FRIENDS_ZH))
+_ZH_FALSE_FRIENDS_RE = re.compile(alternation(NUMBER_FALSE_FRIENDS_ZH))
 _EN_GAP = re.compile(r"[\s-]+")
 
 
@@ -557,23 +544,23 @@ def _numbers(text: str) -> list[_Number]:
 
 # --- Money -------------------------------------------------------------------------------------------------
 
-_SIGN = _alternation(SIGN_WORDS)
+_SIGN = alternation(SIGN_WORDS)
 _PREFIX_RE = re.compile(
-    rf"(?:(?P<sign1>{_SIGN})\s*)?(?:(?P<cur>{_alternation(CURRENCY_PREFIXES)})\s*)?(?:(?P<sign2>{_SIGN})\s*)?$"
+    rf"(?:(?P<sign1>{_SIGN})\s*)?(?:(?P<cur>{alternation(CURRENCY_PREFIXES)})\s*)?(?:(?P<sign2>{_SIGN})\s*)?$"
 )
 _SUFFIX_RE = re.compile(  # a symbol after the number only when glued to it and not before another number: 20$
-    rf"\s*(?P<cur>{_alternation(w for w in CURRENCY_SUFFIXES if w[0].isalnum())})"
-    rf"|(?P<sym>{_alternation(w for w in CURRENCY_SUFFIXES if not w[0].isalnum())})(?!\s*\d)"
+    rf"\s*(?P<cur>{alternation(w for w in CURRENCY_SUFFIXES if w[0].isalnum())})"
+    rf"|(?P<sym>{alternation(w for w in CURRENCY_SUFFIXES if not w[0].isalnum())})(?!\s*\d)"
 )
-_ZH_COUNT_UNIT = rf"\s?(?!{_alternation(COUNT_UNIT_FALSE_FRIENDS_ZH)}){_alternation(COUNT_UNITS_ZH)}"
+_ZH_COUNT_UNIT = rf"\s?(?!{alternation(COUNT_UNIT_FALSE_FRIENDS_ZH)}){alternation(COUNT_UNITS_ZH)}"
 _JIAO_RE = re.compile(rf"(?P<digit>[0-9一二三四五六七八九两])(?:{'|'.join(JIAO_UNITS)})?"
                       rf"(?![\d{ZH_DIGITS}{ZH_MAGNITUDES}点])(?!{_ZH_COUNT_UNIT})")
 _JIAO_ONLY_RE = re.compile(rf"\s*(?:{'|'.join(JIAO_UNITS)})")
-_COUNT_UNIT_RE = re.compile(rf"{_ZH_COUNT_UNIT}|\s*{_alternation(COUNT_UNITS_EN)}|(?:st|nd|rd|th)(?![a-z])")
-_APPROXIMATE_RE = re.compile(_alternation(APPROXIMATE_AFTER))
-_REFERENCE_RE = re.compile(rf"{_alternation(REFERENCE_WORDS)}\s*(?:号|#|no\.?|:|：)?\s*$")
-_TIME_BEFORE_EN_RE = re.compile(rf"{_alternation(TIME_PREPOSITIONS_EN)}\s+(?:around\s+)?$")
-_TIME_BEFORE_ZH_RE = re.compile(rf"{_alternation(TIME_OF_DAY_ZH)}\s*$")
+_COUNT_UNIT_RE = re.compile(rf"{_ZH_COUNT_UNIT}|\s*{alternation(COUNT_UNITS_EN)}|(?:st|nd|rd|th)(?![a-z])")
+_APPROXIMATE_RE = re.compile(alternation(APPROXIMATE_AFTER))
+_REFERENCE_RE = re.compile(rf"{alternation(REFERENCE_WORDS)}\s*(?:号|#|no\.?|:|：)?\s*$")
+_TIME_BEFORE_EN_RE = re.compile(rf"{alternation(TIME_PREPOSITIONS_EN)}\s+(?:around\s+)?$")
+_TIME_BEFORE_ZH_RE = re.compile(rf"{alternation(TIME_OF_DAY_ZH)}\s*$")
 _TIME_WORD_AFTER_ZH_RE = re.compile(rf"[{ZH_MAGNITUDES}]|\s*(?:分|半|刻|钟)")
 _CLOCK_RE = re.compile(r"(?<!\d)\d{1,2}[:：]\d{2}(?:[:：]\d{2})?(?!\d)")
 _PERCENT_ZH_RE = re.compile(rf"百分之[{ZH_DIGITS}{ZH_MAGNITUDES}\d点]+")
@@ -741,11 +728,11 @@ _ZH_DAY = (rf"(?:(?:3[01]|[12]\d|0?[1-9])|(?:三十一?|[二两]?十[一二三�
 _ZH_COUNT = rf"(?<![\d{ZH_DIGITS}十])(?:\d{{1,3}}|[{ZH_DIGITS}十]{{1,4}}|几)"  # bounded: no quadratic scan
 _ZH_YEAR = r"(?:\d{4}|\d{2}|[〇零一二三四五六七八九]{4})"
 _EN_DAY_DIGITS = r"(?:3[01]|[12]\d|0?[1-9])(?:st|nd|rd|th)?(?![\da-z])"
-_EN_DAY = rf"(?:{_EN_DAY_DIGITS}|{_alternation(EN_DAY_WORDS)})"
-_EN_ORDINAL_DAY = rf"(?:{_EN_DAY_DIGITS}|{_alternation(_en_day_words(ordinal=True))})"
-_EN_MONTH = rf"(?P<m>{_alternation(MONTHS_EN)})\.?"
+_EN_DAY = rf"(?:{_EN_DAY_DIGITS}|{alternation(EN_DAY_WORDS)})"
+_EN_ORDINAL_DAY = rf"(?:{_EN_DAY_DIGITS}|{alternation(_en_day_words(ordinal=True))})"
+_EN_MONTH = rf"(?P<m>{alternation(MONTHS_EN)})\.?"
 _EN_YEAR = r"(?:(?:,\s*|\s+)(?P<y>\d{4})(?!\d))?"
-_EN_REL = _alternation(("last", "previous", "this", "next"))
+_EN_REL = alternation(("last", "previous", "this", "next"))
 
 
 class _DateMatch(NamedTuple):
@@ -848,12 +835,12 @@ _DATE_PATTERNS: list[tuple[str, Callable[[re.Match, date], date | None]]] = [
     (rf"(?<![\d{ZH_DIGITS}十月])(?P<d>{_ZH_DAY})\s*[号日](?![线楼房门座前后])", _resolve_day_only),
     (r"(?<![\d/.])(?P<a>\d{1,2})/(?P<b>\d{1,2})(?![\d/])", _resolve_slash),
     # 今天, 昨晚, 前天, 大前天; 周五, 上周三, 这周一; 3天前, 两周前
-    (_alternation(NAMED_DAYS), _resolve_named),
+    (alternation(NAMED_DAYS), _resolve_named),
     # the 下 of the particle 一下 is no "next" (报一下周二的打车 is this week's Tuesday)
     (r"(?P<pre>上上|上|这|本|(?<!一)下)?个?(?:周|星期|礼拜)(?P<wd>[一二三四五六日天])", _resolve_weekday),
     (rf"(?P<n>{_ZH_COUNT})\s*个?\s*(?P<unit>天|日|周|星期|礼拜|月)\s*(?:之|以)?前", _resolve_ago),
     # Friday, last Wednesday, Wednesday last week, this Monday
-    (rf"(?:(?P<pre>{_EN_REL}|past)\s+)?(?P<wd>{_alternation(WEEKDAYS_EN)})(?:\s+(?P<post>{_EN_REL})\s+week(?![a-z]))?",
+    (rf"(?:(?P<pre>{_EN_REL}|past)\s+)?(?P<wd>{alternation(WEEKDAYS_EN)})(?:\s+(?P<post>{_EN_REL})\s+week(?![a-z]))?",
      _resolve_weekday),
     # Nov 20, November 20th 2026, 20 Nov, the 20th of November; last month on the 15th; the 15th
     (rf"{_EN_MONTH}\s+(?:the\s+)?(?P<d>{_EN_DAY})(?![a-z]){_EN_YEAR}", _resolve_month_day),
@@ -863,7 +850,7 @@ _DATE_PATTERNS: list[tuple[str, Callable[[re.Match, date], date | None]]] = [
      _resolve_month_day),
     (rf"(?<![a-z])on\s+the\s+(?P<d>{_EN_ORDINAL_DAY})(?![a-z])", _resolve_day_only),  # not "the third item"
     # 3 days ago, three days ago, a week ago, a couple of days ago
-    (rf"(?<![a-z\d])(?P<n>\d+|{_alternation(EN_ONES)}|{_alternation(AGO_COUNTS)}|a few)\s+"
+    (rf"(?<![a-z\d])(?P<n>\d+|{alternation(EN_ONES)}|{alternation(AGO_COUNTS)}|a few)\s+"
      r"(?P<unit>day|week|month)s?\s+(?:ago|back|before)(?![a-z])", _resolve_ago),
 ]
 _DATE_RES = [(re.compile(pattern), resolve) for pattern, resolve in _DATE_PATTERNS]
@@ -899,9 +886,9 @@ def parse_date(text: str, today: date) -> date | None:
 
 # --- Categories --------------------------------------------------------------------------------------------
 
-_CATEGORY_RES = {category: re.compile(_alternation(words, "(?:e?s)?")) for category, words in CATEGORY_WORDS.items()}
-_CLIENT_RE = re.compile(_alternation(CLIENT_WORDS, "s?"))
-_CATEGORY_FALSE_FRIENDS_RE = re.compile(_alternation(CATEGORY_FALSE_FRIENDS))
+_CATEGORY_RES = {category: re.compile(alternation(words, "(?:e?s)?")) for category, words in CATEGORY_WORDS.items()}
+_CLIENT_RE = re.compile(alternation(CLIENT_WORDS, "s?"))
+_CATEGORY_FALSE_FRIENDS_RE = re.compile(alternation(CATEGORY_FALSE_FRIENDS))
 _DESTINATION_BEFORE_RE = re.compile(r"(?:去|到|回|从|(?<![a-z])(?:to|from|at)\s+(?:the\s+|a\s+)?)$")
 
 
@@ -980,10 +967,10 @@ def entity_spans(text: str) -> list[EntitySpan]:
 
 _INVOICE_NO_RE = re.compile("|".join(INVOICE_NO))
 _INVOICE_YES_RE = re.compile("|".join(INVOICE_YES))
-_ALL_RE = re.compile(_alternation(ALL_WORDS))
+_ALL_RE = re.compile(alternation(ALL_WORDS))
 _NIGHTS_RE = re.compile(
     rf"(?<![\d{ZH_DIGITS}十])(?P<n>\d{{1,3}}|[{ZH_DIGITS}十]{{1,4}})\s*个?\s*(?:晚上?|夜|宿)(?![饭餐])"
-    rf"|(?<![a-z\d])(?P<en>\d+|{_alternation(EN_ONES)}|a|an)\s+nights?(?![a-z])"
+    rf"|(?<![a-z\d])(?P<en>\d+|{alternation(EN_ONES)}|a|an)\s+nights?(?![a-z])"
 )
 _CLIENT_PATTERNS = (
     re.compile(r"(?:请|和|跟|与|陪|招待|宴请|接待)了?(?P<name>[^\s，,。、;；的]{1,15}?)(?:公司)?的?(?:客户|客人)"),
@@ -995,14 +982,14 @@ _CLIENT_PATTERNS = (
                r"(?P<name>[a-z][\w&.'-]*(?:\s+[a-z][\w&.'-]*){0,2})"),
     re.compile(r"(?<![a-z])(?P<name>[a-z][\w&.'-]*)\s+(?:clients?|customers?|guests?)(?![a-z])"),
 )
-_TOTAL_BEFORE_RE = re.compile(rf"{_alternation(TOTAL_WORDS + ('共',))}\s*(?:是|花了|花费|:|：)?\s*$")
-_TOTAL_AFTER_RE = re.compile(rf"\s*{_alternation(TOTAL_AFTER_WORDS)}")
-_PER_UNIT_RE = re.compile(_alternation(PER_UNIT_WORDS))
-_TOTAL_WORDS_RE = re.compile(_alternation(TOTAL_WORDS))
-_FILLERS_RE = re.compile(_alternation(FILLERS_ZH + FILLERS_EN))
+_TOTAL_BEFORE_RE = re.compile(rf"{alternation(TOTAL_WORDS + ('共',))}\s*(?:是|花了|花费|:|：)?\s*$")
+_TOTAL_AFTER_RE = re.compile(rf"\s*{alternation(TOTAL_AFTER_WORDS)}")
+_PER_UNIT_RE = re.compile(alternation(PER_UNIT_WORDS))
+_TOTAL_WORDS_RE = re.compile(alternation(TOTAL_WORDS))
+_FILLERS_RE = re.compile(alternation(FILLERS_ZH + FILLERS_EN))
 _EDGE_PUNCT = " \t\r\n,，.。、;；:：!！?？-—~·()（）[]【】\"'“”‘’"
-_ZH_LEADING_RE = re.compile(_alternation(EDGE_WORDS_ZH_LEADING))
-_ZH_TRAILING_RE = re.compile(_alternation(EDGE_WORDS_ZH_TRAILING) + "$")
+_ZH_LEADING_RE = re.compile(alternation(EDGE_WORDS_ZH_LEADING))
+_ZH_TRAILING_RE = re.compile(alternation(EDGE_WORDS_ZH_TRAILING) + "$")
 _EN_EDGE_WORD_RE = re.compile(r"[a-z][a-z'.]*(?![a-z0-9])")
 
 
@@ -1079,7 +1066,7 @@ def _description(original: str, norm: str, removed: list[tuple[int, int]]) -> st
 
 _SEPARATOR_RE = re.compile(
     r"[，、;；。!！?？\n]+|\.(?=\s)|(?<!\d),|,(?!\d{3}(?!\d))"
-    rf"|{_alternation(ITEM_SEPARATORS_ZH)}|(?<=\s){_alternation(ITEM_SEPARATORS_EN)}(?=\s)"
+    rf"|{alternation(ITEM_SEPARATORS_ZH)}|(?<=\s){alternation(ITEM_SEPARATORS_EN)}(?=\s)"
 )
 
 

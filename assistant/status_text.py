@@ -57,11 +57,11 @@ from assistant.expense_text import (
     EN_ONES,
     EN_TENS,
     TEXT_PUNCT,
-    _alternation,
     _cn2an,
     _english_words_value,
     prepare_text,
 )
+from assistant.word_patterns import alternation
 
 MAX_TEXT = 300  # characters read from a message: a status command is short, a paste is not one
 MAX_STATUS = 100  # characters of a status text; longer ones are cut with "…"
@@ -154,7 +154,7 @@ ACTIVITY_VERBS_ZH = tuple(
 _UNIT_SECONDS = {"day": 86400, "hour": 3600, "minute": 60}
 _UNIT_RANK = {"day": 3, "hour": 2, "minute": 1}
 _ZH_UNITS = {"小时": "hour", "钟头": "hour", "分钟": "minute", "天": "day"}
-_EN_NUMBER_WORDS = _alternation([*EN_ONES, *EN_TENS, *(f"{t} {o}" for t in EN_TENS for o in ONES_1_9)])
+_EN_NUMBER_WORDS = alternation([*EN_ONES, *EN_TENS, *(f"{t} {o}" for t in EN_TENS for o in ONES_1_9)])
 _ZH_DURATION_RE = re.compile(
     rf"(?<![\d{ZH_NUMERALS}百.])(?:(?P<n>\d{{1,6}}(?:\.\d{{1,3}})?|[{ZH_NUMERALS}百]{{1,6}}(?:点[{ZH_NUMERALS}]{{1,3}})?)"
     r"\s*个?\s*(?P<half>半)?|(?P<half_only>半)\s*个?)\s*(?P<u>小时|钟头|分钟|天)"
@@ -262,11 +262,11 @@ class _Clock:
 
 _ZH_MINUTE = (r"(?:\d{2}(?!\d)|零[一二三四五六七八九]|[二三四五]?十[一二三四五六七八九]?"
               r"|\d(?=\s*分)|[一二三四五六七八九](?=\s*分))")
-_ZH_PREFIX = rf"(?:(?P<day>{_alternation(DAYS_ZH)})\s*)?(?:(?P<period>{_alternation(PERIODS_ZH)})\s*)?"
+_ZH_PREFIX = rf"(?:(?P<day>{alternation(DAYS_ZH)})\s*)?(?:(?P<period>{alternation(PERIODS_ZH)})\s*)?"
 _AMPM = r"(?P<ap>[ap])\.?\s?m\.?(?![a-z])"
-_EN_HOUR = _alternation(HOUR_WORDS_EN)
-_EN_MINUTE = (rf"(?:(?:oh|o)[\s-]+{_alternation(ONES_1_9)}|{_alternation(('twenty', 'thirty', 'forty', 'fifty'))}"
-              rf"(?:[\s-]+{_alternation(ONES_1_9)})?|{_alternation(TEENS_EN)})")
+_EN_HOUR = alternation(HOUR_WORDS_EN)
+_EN_MINUTE = (rf"(?:(?:oh|o)[\s-]+{alternation(ONES_1_9)}|{alternation(('twenty', 'thirty', 'forty', 'fifty'))}"
+              rf"(?:[\s-]+{alternation(ONES_1_9)})?|{alternation(TEENS_EN)})")
 _NOT_A_DURATION = (r"(?!\s*(?:and\s+a\s+half\s+)?(?:hours?|hrs?|minutes?|mins?|days?|weeks?|months?|years?|seconds?|"
                    r"secs?|people|persons?|times?|of)(?![a-z]))")
 _NOT_A_COUNT_ZH = r"(?!\s*(?:点|时|个|小时|钟|分|天|号|月|年|岁|人|次|周|刻|位|%|块|元|倍))"
@@ -297,11 +297,11 @@ _PREP_RE = re.compile(
     r"\s+(?:(?:about|around|roughly|approximately|like)\s+)?$"
 )
 _EN_SUFFIX_RE = re.compile(
-    rf"\s+(?:(?P<d>{_alternation(DAYS_EN)})(?:\s+(?P<p1>{_alternation(PERIODS_EN)}))?"
+    rf"\s+(?:(?P<d>{alternation(DAYS_EN)})(?:\s+(?P<p1>{alternation(PERIODS_EN)}))?"
     rf"|(?:this|in\s+the|every|tomorrow)\s+(?P<p2>morning|afternoon|evening)|at\s+(?P<p3>night))(?![a-z])"
 )
 _EN_PREFIX_RE = re.compile(
-    rf"(?<![a-z])(?:(?P<d>{_alternation(DAYS_EN)})\s+)?(?:(?:this\s+|in\s+the\s+)?(?P<p>{_alternation(PERIODS_EN)})\s+)?$"
+    rf"(?<![a-z])(?:(?P<d>{alternation(DAYS_EN)})\s+)?(?:(?:this\s+|in\s+the\s+)?(?P<p>{alternation(PERIODS_EN)})\s+)?$"
 )
 
 
@@ -616,7 +616,7 @@ _TRAILING_EN_RE = re.compile(
     r"(?<![a-z'])(?:right\s+now|now|at\s+the\s+moment|atm|currently|and|then|but|so|till|until|i'?ll\s+be|"
     r"i\s+will\s+be|will\s+be|be|i'?ll|probably|maybe|about|around|roughly|approximately|um+|uh+)$"
 )
-_ZAI_BEFORE_VERB_RE = re.compile(rf"正?在\s*(?={_alternation(ACTIVITY_VERBS_ZH)})|正在")
+_ZAI_BEFORE_VERB_RE = re.compile(rf"正?在\s*(?={alternation(ACTIVITY_VERBS_ZH)})|正在")
 
 
 def _activity(original: str, norm: str, start: int, end: int) -> str:

@@ -47,6 +47,7 @@ from typing import Literal
 
 from assistant.expense_text import TEXT_PUNCT, _small_number, prepare_text
 from assistant.language import CJK
+from assistant.word_patterns import alternation
 
 MAX_TEXT = 2000  # characters read from a message: a topic command is short, a paste is not a command
 MAX_NAME = 40  # longer "names" are sentences, not names
@@ -94,22 +95,9 @@ PRONOUNS = frozenset({"他", "她", "它", "他们", "她们", "ta", "him", "her
                       "we", "you", "us", "they", "我们", "你", "你们", "大家"})
 
 
-def _alternation(words: tuple[str, ...] | list[str]) -> str:
-    """A regex alternation, longest first; ASCII words only as whole words, spaces match any white space."""
-    parts = []
-    for word in sorted(set(words), key=len, reverse=True):
-        part = re.escape(word).replace(r"\ ", r"\s+")
-        if word[0].isascii() and word[0].isalnum():
-            part = rf"(?<![a-z0-9']){part}"
-        if word[-1].isascii() and word[-1].isalnum():
-            part = rf"{part}(?![a-z0-9])"
-        parts.append(part)
-    return "(?:" + "|".join(parts) + ")"
-
-
 _FULLWIDTH_PUNCT = str.maketrans("：，；！？（）＃。", ":,;!?()#.")
 _FILLER_START_RE = re.compile(
-    rf"(?:[\s{re.escape(_PUNCT)}]*(?:{_alternation(FILLERS_ZH)}|{_alternation(FILLERS_EN)}))+"
+    rf"(?:[\s{re.escape(_PUNCT)}]*(?:{alternation(FILLERS_ZH)}|{alternation(FILLERS_EN)}))+"
 )
 
 
@@ -343,14 +331,14 @@ _ZH_MOVE_VERBS = tuple(
     "去除 剔除 拿掉 撤出 清出 从 关联 拉 加 也 都 一起"
     .split()
 )
-_ZH_BA_RE = re.compile(f"把(?P<who>[^,，。;；!！?？]{{1,40}}?){_alternation(_ZH_MOVE_VERBS)}")
+_ZH_BA_RE = re.compile(f"把(?P<who>[^,，。;；!！?？]{{1,40}}?){alternation(_ZH_MOVE_VERBS)}")
 _ZH_VERBS_FIRST = tuple(
     "拉上 拉 邀请 请 叫上 叫 喊上 带上 加上 加 让 移除 "
     "去掉 踢掉 踢出 删除 删掉 移出 剔除 拿掉 去除 拉进 加进 缺 "
     "少了 不用 不要 不需要 参与人 参与者"
     .split()
 )
-_ZH_VERB_FIRST_RE = re.compile(_alternation(_ZH_VERBS_FIRST))
+_ZH_VERB_FIRST_RE = re.compile(alternation(_ZH_VERBS_FIRST))
 _ZH_STOP_RE = re.compile(
     r"进来|进去|进|加入|参与|也|都|一起|一块儿|一块|来|到|出去|出|从|这个|那个|当前|话题|化题|讨论|吧|吗|了|里|中|在|把|"
     r"看看|看一下|过来|退出|去掉|删除|删掉|移出|移除|踢出|谢谢|谢了|多谢|好吗|可以吗|行吗|辛苦|[。;；!！?？]"
@@ -365,7 +353,7 @@ _EN_VERBS = (
     "bring in", "bring", "get", "put", "remove", "removed", "kick", "take", "drop", "boot", "unvite", "uninvite",
     "get rid of", "exclude", "missing", "cut", "need", "want",
 )
-_EN_VERB_RE = re.compile(_alternation(_EN_VERBS))
+_EN_VERB_RE = re.compile(alternation(_EN_VERBS))
 _EN_STOP_RE = re.compile(
     r"(?<![a-z])(?:to|into|from|in|on|onto|out|off|as|too|also|please|here|there|now|by|because|since|i|we|he|she|"
     r"they|so|for|who|which|doesn'?t|don'?t|isn'?t|can|could|should|shouldn'?t|needs?|is|are|join|this|thanks|"
