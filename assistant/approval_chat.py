@@ -9,18 +9,18 @@ from assistant.claim_chat import ClaimChat, Turn
 from assistant.claims import ClaimError, Claims, ClaimView
 from assistant.colleagues import candidates_text
 from assistant.directory import Directory
-from assistant.expense_text import FILLERS_EN, FILLERS_ZH, spelled_integers
+from assistant.expense_text import spelled_integers
 from assistant.i18n import listing, t
 from assistant.policy import yuan
+from assistant.word_patterns import HESITATION
 
 # approving, returning, rejecting: taken out of a reason, and what a spelled-out claim number may follow
 _DECIDING = r"同意|批准|通过|退回|打回去?|驳回|拒绝|approve[ds]?|return(?:ed)?|send\s+back|reject(?:ed)?|decline"
-_FILLER_WORDS = "|".join(FILLERS_ZH + FILLERS_EN)
 # What surrounds a reason and is no part of it: "帮我把 42 退回，发票不清楚吧", "um reject Li Na's claim: duplicate".
 # Only the edges are stripped, so "重复报销", "not ok" or "其他" inside a reason stay as written.
-_LEADING_WORDS = (rf"{_DECIDING}|ok(?:ay)?|deny|please|claim|no\.?|{_FILLER_WORDS}|号|这(?:个|笔|张)?报销单?|的?报销单?"
+_LEADING_WORDS = (rf"{_DECIDING}|ok(?:ay)?|deny|please|claim|no\.?|{HESITATION}|号|这(?:个|笔|张)?报销单?|的?报销单?"
                   r"|这个|一下|请|帮我|(?:把|给|他|她|让)(?!的)")
-_TRAILING_WORDS = rf"{_DECIDING}|ok(?:ay)?|please|{_FILLER_WORDS}|吧|一下"
+_TRAILING_WORDS = rf"{_DECIDING}|ok(?:ay)?|please|{HESITATION}|吧|一下"
 _PUNCTUATION = r"[\s,，:：;；。.、!！?？]"
 _LEADING = re.compile(rf"^(?:{_PUNCTUATION}|['’]s(?![A-Za-z])|(?<![A-Za-z])(?:{_LEADING_WORDS})(?![A-Za-z]))+", re.I)
 _TRAILING = re.compile(rf"(?:{_PUNCTUATION}|(?<![A-Za-z])(?:{_TRAILING_WORDS})(?![A-Za-z]))+$", re.I)
@@ -28,7 +28,7 @@ _ID = re.compile(r"(?:#|＃|报销单|claim\s*#?|单号)?\s*(\d{1,9})")
 # A spelled-out number is a claim number only right after a decision verb or a claim word (fillers between), or
 # before 号: "approve um forty two", "同意四十二号"; "退回，超了二十块" names no claim 20. A one-digit one (一,
 # seven) needs a claim word or 号: "帮我同意一下" names no claim 1.
-_FILLERS = rf"(?:\s*(?:{'|'.join(FILLERS_ZH + FILLERS_EN)}|那个))*\s*$"
+_FILLERS = rf"(?:\s*(?:{HESITATION}|那个))*\s*$"
 _SPELLED_ID_AFTER_VERB = re.compile(rf"(?:{_DECIDING}|撤回|withdraw){_FILLERS}", re.I)
 _SPELLED_ID_AFTER_CLAIM_WORD = re.compile(rf"(?:报销单|单号|claim|number|no\.?|#|＃){_FILLERS}", re.I)
 _SPELLED_ID_BEFORE_HAO = re.compile(r"\s*号(?!码)")

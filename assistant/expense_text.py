@@ -62,7 +62,7 @@ import cn2an
 from dateutil.relativedelta import relativedelta
 
 from assistant.language import has_cjk
-from assistant.word_patterns import alternation
+from assistant.word_patterns import HESITATION, alternation
 
 # --- Public types ------------------------------------------------------------------------------------------
 
@@ -236,8 +236,6 @@ ALL_WORDS = ("都", "全部", "均", "all", "both", "each", "every")
 
 ITEM_SEPARATORS_ZH = ("还有", "以及", "另外", "然后", "加上", "和")
 ITEM_SEPARATORS_EN = ("as well as", "and", "plus", "then", "also")
-FILLERS_ZH = ("嗯", "呃")
-FILLERS_EN = ("um", "uh", "erm", "hmm", "uhm")
 EDGE_WORDS_ZH_LEADING = (
     "我要报销", "我想报销", "帮我报销", "申请报销", "报销一下", "报销", "报一笔", "报一下", "记一笔", "记一下",
     "请帮我", "帮我", "我这有个", "有个", "我们", "我", "要", "想", "把", "报", "那个", "就是", "然后", "花了",
@@ -986,7 +984,7 @@ _TOTAL_BEFORE_RE = re.compile(rf"{alternation(TOTAL_WORDS + ('共',))}\s*(?:是|
 _TOTAL_AFTER_RE = re.compile(rf"\s*{alternation(TOTAL_AFTER_WORDS)}")
 _PER_UNIT_RE = re.compile(alternation(PER_UNIT_WORDS))
 _TOTAL_WORDS_RE = re.compile(alternation(TOTAL_WORDS))
-_FILLERS_RE = re.compile(alternation(FILLERS_ZH + FILLERS_EN))
+_FILLERS_RE = re.compile(HESITATION)
 _EDGE_PUNCT = " \t\r\n,，.。、;；:：!！?？-—~·()（）[]【】\"'“”‘’"
 _ZH_LEADING_RE = re.compile(alternation(EDGE_WORDS_ZH_LEADING))
 _ZH_TRAILING_RE = re.compile(alternation(EDGE_WORDS_ZH_TRAILING) + "$")

@@ -61,7 +61,7 @@ from assistant.expense_text import (
     _english_words_value,
     prepare_text,
 )
-from assistant.word_patterns import alternation
+from assistant.word_patterns import HESITATION, alternation
 
 MAX_TEXT = 300  # characters read from a message: a status command is short, a paste is not one
 MAX_STATUS = 100  # characters of a status text; longer ones are cut with "…"
@@ -85,7 +85,7 @@ class ManualStatus:
 _FULLWIDTH_PUNCT = str.maketrans("：，；！？（）。～、’‘", ":,;!?().~,''")
 _PUNCT = TEXT_PUNCT
 _CLAUSE_BREAK_RE = re.compile(r"[,.;!?\n]")
-_FILLER_RE = re.compile(r"(?<![a-z'])(?:um+|uh+|uhm|erm|hmm+)(?![a-z])|嗯+|呃+", re.IGNORECASE)
+_FILLER_RE = re.compile(HESITATION, re.IGNORECASE)
 
 
 def _prepare(text: object) -> tuple[str, str]:

@@ -27,12 +27,11 @@ from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KE
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from assistant.expense_text import FILLERS_EN, FILLERS_ZH
+from assistant.word_patterns import HESITATION
 
 LEXICON_FILE = "small_talk.json"
-# the claim parser's fillers, each also drawn out (嗯嗯, ummm), and 额 / 那个 as voice-to-text writes them
-_DRAWN_OUT = "|".join(f"{re.escape(w)}{re.escape(w[-1])}*" for w in (*FILLERS_ZH, *FILLERS_EN, "额"))
-_FILLER = re.compile(rf"^(?:(?:{_DRAWN_OUT}|那个)\s*)+(?=\S)")
+# hesitations (嗯嗯, ummm), and 额 / 那个 as voice-to-text writes them
+_FILLER = re.compile(rf"^(?:(?:{HESITATION}|额+|那个)\s*)+(?=\S)")
 _SPACES = re.compile(r"\s+")
 
 

@@ -382,6 +382,7 @@ ZH_ITEMS = [
     ("上周三请华为的客户吃饭 1500 有发票", [("entertainment", "1500", d(11, 18), "请华为的客户吃饭")]),
     ("报一笔周二的出租车六十三块", [("transport", "63", d(11, 24), "出租车")]),
     ("呃 地铁三块 还有 公交两块", [("transport", "3", None, "地铁"), ("transport", "2", None, "公交")]),
+    ("嗯嗯嗯 昨天打车五十八 呃呃", [("transport", "58", d(11, 25), "打车")]),  # drawn-out hesitations
     ("打车58 午饭35 晚饭80 酒店450", [("transport", "58", None, "打车"), ("meals", "35", None, "午饭"),
                                   ("meals", "80", None, "晚饭"), ("lodging", "450", None, "酒店")]),
     ("我要报销：\n1、打车 58\n2、午饭 35", [("transport", "58", None, "打车"), ("meals", "35", None, "午饭")]),
@@ -413,6 +414,8 @@ EN_ITEMS = [
     ("58", [(None, "58", None, "")]),
     ("plane ticket 860 on Nov 21", [("transport", "860", d(11, 21), "plane ticket")]),
     ("um subway three yuan and bus two yuan", [("transport", "3", None, "subway"), ("transport", "2", None, "bus")]),
+    ("ummm taxi fifty eight yesterday", [("transport", "58", d(11, 25), "taxi")]),  # a drawn-out "um"
+    ("umbrella 35 yesterday", [(None, "35", d(11, 25), "umbrella")]),  # no "um" inside a word
     ("1. taxi 58 2. lunch 35", [("transport", "58", None, "taxi"), ("meals", "35", None, "lunch")]),
     ("coffee 8. lunch 35.", [("meals", "8", None, "coffee"), ("meals", "35", None, "lunch")]),
     ("the hotel was $150 a night for 3 nights, $450 total",

@@ -90,6 +90,7 @@ MANUAL_EN = [
     ("um im in a meeting till four thirty", "in a meeting", at(26, 16, 30)),
     ("i am in a meeting until three thirty pm", "in a meeting", at(26, 15, 30)),
     ("um I am uh in a meeting", "in a meeting", None),
+    ("ummm I am uhhh in a meeting", "in a meeting", None),
     ("out for lunch back in an hour", "out for lunch", NOW + H),
     ("out for lunch, I'll be back at 2", "out for lunch", at(26, 14)),
     ("in a meeting, back at 3:30", "in a meeting", at(26, 15, 30)),
