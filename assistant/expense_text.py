@@ -8,7 +8,8 @@ It reads, it does not judge: negative, zero, future and absurd values are return
 layer refuses them with a reason.
 
 Decisions worth knowing (the tests pin each of them):
-- Currency defaults to CNY. 块 / 元 / yuan / ¥ / RMB are CNY, $ / dollars / 美元 / 美金 / 刀 are USD, € / euros
+- Currency defaults to CNY. 块 / 元 / yuan / ¥ / RMB are CNY (and 快, the input method's slip for 块, after a
+  number: 58快; 一快 stays 一块 "together"), $ / dollars / 美元 / 美金 / 刀 are USD, € / euros
   / 欧元 are EUR. "bucks" says "money" but not which: it gets the default. Another currency named explicitly
   (港币 / HKD, 日元 / JPY / yen, 英镑 / GBP / £) is returned with its ISO code so the caller can refuse it;
   it is never silently read as CNY.
@@ -119,14 +120,16 @@ CURRENCY_PREFIXES = {
     "日元": "JPY",
 }
 CURRENCY_SUFFIXES: dict[str, str | None] = {
-    "块钱": "CNY", "块": "CNY", "元人民币": "CNY", "元": "CNY", "圆": "CNY", "人民币": "CNY", "rmb": "CNY",
-    "cny": "CNY", "yuan": "CNY", "kuai": "CNY", "¥": "CNY",
+    "块钱": "CNY", "块": "CNY", "快钱": "CNY", "快": "CNY", "元人民币": "CNY", "元": "CNY", "圆": "CNY",
+    "人民币": "CNY", "rmb": "CNY", "cny": "CNY", "yuan": "CNY", "kuai": "CNY", "¥": "CNY",
     "美元": "USD", "美金": "USD", "刀": "USD", "dollars": "USD", "dollar": "USD", "usd": "USD", "$": "USD",
     "欧元": "EUR", "欧": "EUR", "euros": "EUR", "euro": "EUR", "eur": "EUR", "€": "EUR",
     "港币": "HKD", "港元": "HKD", "hkd": "HKD", "日元": "JPY", "jpy": "JPY", "yen": "JPY",
     "英镑": "GBP", "gbp": "GBP", "pounds": "GBP",
     "bucks": None,  # money, currency unsaid: the default
 }
+# 快 after a number is read as 块, except where it starts one of these words
+_KUAI_WORDS_AFTER = ("快点", "快些", "快到", "快要", "快去", "快来", "快走", "快速", "快递", "快乐", "快捷")
 JIAO_UNITS = ("毛", "角")  # tenths of a yuan: 5毛 = 0.5, 58块5 = 58.5
 
 COUNT_UNITS_ZH = (
@@ -161,7 +164,7 @@ PER_UNIT_WORDS = (  # a price per night, day or person: the total comes later
 )
 NUMBER_FALSE_FRIENDS_ZH = (
     "千万", "万一", "五一", "十一假", "十一期间", "十一长假", "双十一", "双11", "双十二", "双12", "一块儿", "一块去",
-    "一块吃",
+    "一块吃", "一快",
 )
 COUNT_UNIT_FALSE_FRIENDS_ZH = ("晚饭", "晚餐", "夜宵", "点心", "包子")  # 35 晚饭 is 35 for dinner, not 35 nights
 
@@ -602,9 +605,11 @@ class _Suffix(NamedTuple):
 def _suffix(text: str, number: _Number) -> _Suffix:
     """The currency word after a number, with 角 / 毛 read as tenths: 58块5 = 58.5, 5毛 = 0.5."""
     match = _SUFFIX_RE.match(text, number.end)
+    if match and match["cur"] in ("快", "快钱") and text.startswith(_KUAI_WORDS_AFTER, match.end("cur") - 1):
+        match = None  # 58 快点批 / 快到了: "quick", not the slip for 块
     if match:
         unit = match["cur"] or match["sym"]
-        jiao = _JIAO_RE.match(text, match.end()) if unit in ("块", "元") else None
+        jiao = _JIAO_RE.match(text, match.end()) if unit in ("块", "快", "元") else None
         if jiao:
             return _Suffix(True, "CNY", number.value + Decimal(_small_number(jiao["digit"]) or 0) / 10, jiao.end())
         return _Suffix(True, CURRENCY_SUFFIXES[unit], number.value, match.end())

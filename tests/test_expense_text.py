@@ -70,6 +70,7 @@ ZH_AMOUNTS = [
     ("晚餐一百二", "120", "CNY"),
     ("五十八点五", "58.5", "CNY"),
     ("58块5", "58.5", "CNY"),
+    ("58快5", "58.5", "CNY"),  # 快: the input method's slip for 块
     ("一块五毛", "1.5", "CNY"),
     ("负58", "-58", "CNY"),
     ("负五十八块", "-58", "CNY"),
@@ -383,6 +384,9 @@ ZH_ITEMS = [
     ("报一笔周二的出租车六十三块", [("transport", "63", d(11, 24), "出租车")]),
     ("呃 地铁三块 还有 公交两块", [("transport", "3", None, "地铁"), ("transport", "2", None, "公交")]),
     ("嗯嗯嗯 昨天打车五十八 呃呃", [("transport", "58", d(11, 25), "打车")]),  # drawn-out hesitations
+    ("打车58快，午饭三十五快钱", [("transport", "58", None, "打车"), ("meals", "35", None, "午饭")]),  # 快 for 块
+    ("打车58 快点批", [("transport", "58", None, "打车 快点批")]),  # 快点 is "quick", no currency
+    ("我们一快去吃饭 花了200", [("meals", "200", None, "一快去吃饭")]),  # 一快 (一块, together) is no 1 yuan
     ("打车58 午饭35 晚饭80 酒店450", [("transport", "58", None, "打车"), ("meals", "35", None, "午饭"),
                                   ("meals", "80", None, "晚饭"), ("lodging", "450", None, "酒店")]),
     ("我要报销：\n1、打车 58\n2、午饭 35", [("transport", "58", None, "打车"), ("meals", "35", None, "午饭")]),
