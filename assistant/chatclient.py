@@ -6,6 +6,8 @@ Used by the terminal chat, the scripted dialogues and the benchmark.
 from __future__ import annotations
 
 import json
+import subprocess
+import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -38,6 +40,26 @@ def http(method: str, url: str, token: str | None = None, payload: Any = None,
     except (UnicodeDecodeError, json.JSONDecodeError):
         body = raw.decode("utf-8", "replace")
     return HttpResult(status, body)
+
+
+def answers(url: str) -> bool:
+    """Whether a GET of `url` answers 2xx within 2 s: is the service there?"""
+    try:
+        with urllib.request.urlopen(url, timeout=2) as resp:
+            return 200 <= resp.status < 300
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return False
+
+
+def wait_http(url: str, timeout: float, proc: subprocess.Popen | None = None) -> None:
+    """Poll `url` until it answers 2xx; RuntimeError early if `proc` exits, TimeoutError after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while not answers(url):
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"process exited with {proc.returncode} before {url} answered")
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{url} did not answer within {timeout:.0f}s")
+        time.sleep(0.25)
 
 
 class ChatClient:

@@ -17,8 +17,6 @@ import secrets
 import signal
 import subprocess
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,7 +24,7 @@ from urllib.parse import urlparse
 
 import yaml
 
-from assistant.chatclient import http
+from assistant.chatclient import answers, http, wait_http
 from assistant.company import load_company
 from assistant.config import Settings
 
@@ -187,11 +185,7 @@ def register_company(settings: Settings, people: list[tuple[str, str]] | None = 
 
 
 def is_up(settings: Settings) -> bool:
-    try:
-        with urllib.request.urlopen(f"{settings.matrix_url}/_matrix/client/versions", timeout=2) as resp:
-            return resp.status == 200
-    except (urllib.error.URLError, ConnectionError, TimeoutError):
-        return False
+    return answers(f"{settings.matrix_url}/_matrix/client/versions")
 
 
 def server_argv(settings: Settings) -> list[str]:
@@ -200,13 +194,12 @@ def server_argv(settings: Settings) -> list[str]:
 
 
 def wait_up(settings: Settings, timeout: float = 60.0, proc: subprocess.Popen | None = None) -> None:
-    deadline = time.monotonic() + timeout
-    while not is_up(settings):
-        if proc is not None and proc.poll() is not None:
-            raise SynapseError(f"Synapse exited with {proc.returncode}; see {synapse_dir(settings)}/homeserver.log")
-        if time.monotonic() > deadline:
-            raise SynapseError(f"Synapse did not answer at {settings.matrix_url} within {timeout:.0f}s")
-        time.sleep(0.2)
+    try:
+        wait_http(f"{settings.matrix_url}/_matrix/client/versions", timeout, proc)
+    except RuntimeError as exc:  # the process exited before it answered
+        raise SynapseError(f"{exc}; see {synapse_dir(settings)}/homeserver.log") from None
+    except TimeoutError:
+        raise SynapseError(f"Synapse did not answer at {settings.matrix_url} within {timeout:.0f}s") from None
 
 
 def start_daemon(settings: Settings) -> int:

@@ -62,9 +62,10 @@ from mautrix.types import Filter, Membership, RoomCreatePreset
 from sqlalchemy import func, select
 
 from assistant import outbox, synapse
+from assistant.chatclient import wait_http
 from assistant.company import load_company
 from assistant.config import ROOT, Settings
-from assistant.devstack import MODEL, Stack, quiet_env, wait_http
+from assistant.devstack import MODEL, Stack, quiet_env
 from assistant.matrix import OPEN_POWER
 from assistant.store import Database
 from assistant.store.models import ImRoom, MatrixInboxEvent, OutboxEffect
