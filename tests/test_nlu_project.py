@@ -201,6 +201,36 @@ def test_amounts_dates_and_categories_come_from_the_claim_parser_under_expense_i
         ("date", "上周三"), ("category", "打车"), ("amount", "五十八")]
 
 
+def test_the_words_that_turn_a_digest_off_decide_between_subscribe_and_unsubscribe() -> None:
+    """"don't send me the digest" is no subscription, however many words it shares with one; a message that
+    does not say which way, or an intent outside the pair, keeps the classifier's answer."""
+    from rasa.shared.nlu.training_data.message import Message
+
+    from nlu.on_off_pairs import OnOffPairs
+
+    config = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))
+    pairs = OnOffPairs(next(c for c in config["pipeline"] if c["name"].endswith("OnOffPairs")))
+
+    def classified(text: str, first: str, second: str) -> Message:
+        ranking = [{"name": first, "confidence": 0.4}, {"name": second, "confidence": 0.35},
+                   {"name": "team_status", "confidence": 0.25}]
+        return Message(data={"text": text, "intent": {"name": first, "confidence": 0.4}, "intent_ranking": ranking})
+
+    messages = pairs.process([
+        classified("don't send me the team digest anymore", "subscribe_digest", "unsubscribe_digest"),
+        classified("别每天发我下属的状态了", "subscribe_digest", "unsubscribe_digest"),
+        classified("subscribe me to the team digest", "unsubscribe_digest", "subscribe_digest"),
+        classified("之前退订的团队日报 帮我重新订上", "unsubscribe_digest", "subscribe_digest"),
+        classified("the team digest at 10:30", "unsubscribe_digest", "subscribe_digest"),
+        classified("stop showing my team's status", "team_status", "unsubscribe_digest"),
+    ])
+    answers = [(m.get("intent")["name"], round(m.get("intent")["confidence"], 2)) for m in messages]
+    assert answers == [("unsubscribe_digest", 0.75), ("unsubscribe_digest", 0.75), ("subscribe_digest", 0.75),
+                       ("subscribe_digest", 0.75), ("unsubscribe_digest", 0.4), ("team_status", 0.4)]
+    ranking = messages[0].get("intent_ranking")
+    assert [r["name"] for r in ranking] == ["unsubscribe_digest", "team_status", "subscribe_digest"]
+
+
 def test_a_whole_small_talk_message_gets_the_lexicons_intent_even_after_a_fallback(tmp_path: Path) -> None:
     """"886" and "ttyl" are idioms no classifier can work out: the lexicon answers for whole messages only,
     whatever the punctuation, emoji, case or leading filler; longer messages stay the classifier's."""
