@@ -95,15 +95,17 @@ def follow_claim(s: Session, claim: Claim, directory: Directory) -> None:
         outbox.close_room(s, f"{key}:reopen", purpose, closed=False)
 
 
-def _add_participant(s: Session, topic: Topic, person: str, reason: dict[str, str], key: str) -> None:
+def _add_participant(s: Session, topic: Topic, person: str, reason: dict[str, str], key: str) -> bool:
+    """Make `person` a participant (again) and queue the room invite; False if they already are one."""
     existing = s.get(TopicParticipant, (topic.id, person))
     if existing is not None and existing.removed_at is None:
-        return
+        return False
     if existing is None:
         s.add(TopicParticipant(topic_id=topic.id, person_id=person, reason=reason))
     else:
         existing.removed_at, existing.reason = None, reason
     outbox.invite(s, f"{key}:invite:{person}", rooms.topic_purpose(topic.id), person, reason)
+    return True
 
 
 def _state_notice(claim: Claim, directory: Directory) -> dict[str, str]:
@@ -323,13 +325,11 @@ class Topics:
             if topic.status == "closed":
                 raise TopicError("closed", id=topic_id)
             added = []
+            reason = both("topic.reason.added", title=topic.title, by=directory.names(actor))
             for person in people:
-                existing = s.get(TopicParticipant, (topic.id, person))
-                if existing is not None and existing.removed_at is None:
-                    continue
-                reason = both("topic.reason.added", title=topic.title, by=directory.names(actor))
-                _add_participant(s, topic, person, reason, f"{rooms.topic_purpose(topic.id)}:add:{person}:{_now_key()}")
-                added.append(person)
+                if _add_participant(s, topic, person, reason,
+                                    f"{rooms.topic_purpose(topic.id)}:add:{person}:{_now_key()}"):
+                    added.append(person)
             if added:
                 audit.record(s, actor, "topic.add", "topic", str(topic.id), detail={"people": added})
             return view_of(s, topic), added
