@@ -201,6 +201,27 @@ def test_amounts_dates_and_categories_come_from_the_claim_parser_under_expense_i
         ("date", "上周三"), ("category", "打车"), ("amount", "五十八")]
 
 
+def test_unseen_latin_gibberish_falls_back_but_unseen_chinese_words_are_left_to_the_classifier(
+        tokenizer: BilingualTokenizer) -> None:
+    """"qwzx plmk" means nothing, whatever the classifier says; 罢了 or 交单 never seen whole still mean
+    something, character by character, so the classifier and its threshold decide."""
+    from rasa.shared.nlu.training_data.message import Message
+
+    from nlu.vocabulary_guard import VocabularyGuard
+
+    guard = VocabularyGuard(None, None, {"报销", "交", "hello", "claim"})
+
+    def classified(text: str) -> Message:
+        message = Message(data={"text": text, "intent": {"name": "greet", "confidence": 0.9},
+                                "intent_ranking": [{"name": "greet", "confidence": 0.9}]})
+        tokenizer.process([message])
+        return message
+
+    messages = guard.process([classified(t) for t in ("qwzx plmk", "罢了", "交单", "hello qwzx", "qwzx 罢了", "42")])
+    assert [m.get("intent")["name"] for m in messages] == [
+        "nlu_fallback", "greet", "greet", "greet", "greet", "greet"]
+
+
 def test_the_words_that_turn_a_digest_off_decide_between_subscribe_and_unsubscribe() -> None:
     """"don't send me the digest" is no subscription, however many words it shares with one; a message that
     does not say which way, or an intent outside the pair, keeps the classifier's answer."""
