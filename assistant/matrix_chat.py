@@ -249,6 +249,12 @@ class MatrixChatSession:
         """Whether Deskmate has said something in the DM since `event_id` (as far as the polls have seen)."""
         return event_id in self._answered
 
+    def has_whole_answer(self, event_id: str) -> bool:
+        """Whether all of Deskmate's answer to `event_id` has arrived: every part its REPLY_MARKER announced.
+        Once answers carry markers, the late end of an earlier answer is not taken for this one's; from a bot
+        that marks nothing, anything it said in the DM since `event_id` counts."""
+        return event_id in self._complete or (not self._parts and self.answered(event_id))
+
     async def wait_reply(self, after_event: str, timeout: float = 30.0, settle: float = 0.5,
                          keep_others: bool = False) -> list[ChatEvent]:
         """Poll until Deskmate answers in the DM after `after_event`; returns every event seen meanwhile
@@ -265,7 +271,7 @@ class MatrixChatSession:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         seen: list[ChatEvent] = []
-        while not self.answered(after_event) or (after_event in self._parts and after_event not in self._complete):
+        while not self.has_whole_answer(after_event):
             remaining = deadline - loop.time()
             if remaining <= 0:
                 return seen
@@ -595,7 +601,7 @@ async def _chat(settings: Settings, person: str) -> int:
                     print()
                 elif last is not None:  # piped input: let the last answer arrive before leaving
                     for _ in range(300):
-                        if session.answered(last) or listener.done():
+                        if session.has_whole_answer(last) or listener.done():
                             break
                         await asyncio.sleep(0.1)
                 return 0

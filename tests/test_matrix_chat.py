@@ -135,6 +135,34 @@ async def test_wait_reply_returns_the_bot_reply_and_not_old_history(
         await session.close()
 
 
+async def test_the_late_end_of_one_answer_is_not_taken_for_the_answer_to_the_next_message(
+        bot: ClientAPI, zhangwei: MatrixChatSession) -> None:
+    """Piped input sends the next line before the last answer is in: the chat must wait for the answer to its
+    own last message (all parts its REPLY_MARKER announces), not leave on the tail of the one before."""
+    from mautrix.types import TextMessageEventContent
+
+    from assistant.matrix import REPLY_MARKER
+
+    await bot.join_room_by_id(zhangwei.dm_room)
+
+    async def part(to: str, i: int, n: int, text: str) -> None:
+        content = TextMessageEventContent(msgtype=MessageType.TEXT, body=text)
+        content[REPLY_MARKER] = {"to": to, "part": i, "parts": n}
+        await bot.send_message_event(zhangwei.dm_room, EventType.ROOM_MESSAGE, content)
+
+    first = await zhangwei.send("我要报销昨天打车58块")
+    await part(first, 1, 2, "好的，我来帮你填报销单 #1。")
+    second = await zhangwei.send("what can you do")
+    await part(first, 2, 2, "已记下：交通“打车” 58 元。")
+    await poll_until(zhangwei, lambda e: e.text.startswith("已记下"))
+    assert zhangwei.has_whole_answer(first)
+    assert zhangwei.answered(second) and not zhangwei.has_whole_answer(second)
+    await part(second, 1, 1, "I can help you with: ...")
+    events = await zhangwei.wait_reply(second, timeout=20)
+    assert [e.text for e in events if e.is_dm] == ["I can help you with: ..."]
+    assert zhangwei.has_whole_answer(second)
+
+
 async def test_an_invitation_is_shown_and_accepted_and_the_room_notices_follow(
         synapse_server: Settings, bot: ClientAPI, zhangwei: MatrixChatSession) -> None:
     room = await bot.create_room(name="报销单 #42", topic="差旅报销")
