@@ -128,8 +128,10 @@ CURRENCY_SUFFIXES: dict[str, str | None] = {
     "英镑": "GBP", "gbp": "GBP", "pounds": "GBP",
     "bucks": None,  # money, currency unsaid: the default
 }
-# 快 after a number is read as 块, except where it starts one of these words
-_KUAI_WORDS_AFTER = ("快点", "快些", "快到", "快要", "快去", "快来", "快走", "快速", "快递", "快乐", "快捷")
+# 快 after a number is read as 块, except where it starts one of these words: 58 快点批 is "quick"
+CURRENCY_SUFFIX_FALSE_FRIENDS_ZH = (
+    "快点", "快些", "快到", "快要", "快去", "快来", "快走", "快速", "快递", "快乐", "快捷",
+)
 JIAO_UNITS = ("毛", "角")  # tenths of a yuan: 5毛 = 0.5, 58块5 = 58.5
 
 COUNT_UNITS_ZH = (
@@ -550,7 +552,8 @@ _PREFIX_RE = re.compile(
     rf"(?:(?P<sign1>{_SIGN})\s*)?(?:(?P<cur>{alternation(CURRENCY_PREFIXES)})\s*)?(?:(?P<sign2>{_SIGN})\s*)?$"
 )
 _SUFFIX_RE = re.compile(  # a symbol after the number only when glued to it and not before another number: 20$
-    rf"\s*(?P<cur>{alternation(w for w in CURRENCY_SUFFIXES if w[0].isalnum())})"
+    rf"\s*(?!{alternation(CURRENCY_SUFFIX_FALSE_FRIENDS_ZH)})"
+    rf"(?P<cur>{alternation(w for w in CURRENCY_SUFFIXES if w[0].isalnum())})"
     rf"|(?P<sym>{alternation(w for w in CURRENCY_SUFFIXES if not w[0].isalnum())})(?!\s*\d)"
 )
 _ZH_COUNT_UNIT = rf"\s?(?!{alternation(COUNT_UNIT_FALSE_FRIENDS_ZH)}){alternation(COUNT_UNITS_ZH)}"
@@ -605,8 +608,6 @@ class _Suffix(NamedTuple):
 def _suffix(text: str, number: _Number) -> _Suffix:
     """The currency word after a number, with 角 / 毛 read as tenths: 58块5 = 58.5, 5毛 = 0.5."""
     match = _SUFFIX_RE.match(text, number.end)
-    if match and match["cur"] in ("快", "快钱") and text.startswith(_KUAI_WORDS_AFTER, match.end("cur") - 1):
-        match = None  # 58 快点批 / 快到了: "quick", not the slip for 块
     if match:
         unit = match["cur"] or match["sym"]
         jiao = _JIAO_RE.match(text, match.end()) if unit in ("块", "快", "元") else None
