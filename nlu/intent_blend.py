@@ -9,14 +9,19 @@ measurements and the cost: about 35 s of training on 7,550 examples). It is stor
 The linear model reads numbers as 0 and people's names (the `person` lookup table) as one placeholder: which
 claim or which colleague does not change what is asked, and 58 or 张伟 seen in one intent's examples should not
 pull an unseen phrasing towards that intent (docs/nlu.md, "Placeholders for numbers and names").
+
+English messages also get a sentence vector from a pretrained encoder (nlu/sentence_encoder.py) beside the
+n-grams, so that a paraphrase with none of the training words still lands near its intent (docs/nlu.md, "An
+English sentence encoder").
 """
 
 from __future__ import annotations
 
 import pickle
 import re
-from typing import Any, Dict, Iterable, List, Tuple
+from typing import Any, Dict, Iterable, List, Sequence, Tuple
 
+import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -26,11 +31,14 @@ from rasa.nlu.tokenizers.tokenizer import Tokenizer
 from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, TEXT, TEXT_TOKENS
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline, make_union
 
+from assistant.config import ROOT
 from assistant.language import has_cjk
+from nlu.sentence_encoder import load_encoder
 
 MODEL_FILE = "linear_intents.pkl"
 NAMES_TABLE = "person"  # the lookup table whose names become PERSON
@@ -81,14 +89,37 @@ def _words_and_pairs(row: Row) -> List[str]:
     return words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
 
 
-def linear_model(c: float) -> Pipeline:
-    """TF-IDF of character n-grams (1-4, within words) and of words and word pairs, then logistic regression.
-    Only n-grams seen in two examples or more: a quarter of the features, a quarter of the fitting time, and the
-    same cross-validated accuracy. Rows are (text, tokens); module-level functions pick them, so the fitted
-    pipeline pickles."""
+class EnglishSentenceVectors(BaseEstimator, TransformerMixin):
+    """The encoder's unit vector of a row's text, times `weight`, for a message without CJK; zeros otherwise.
+    Pickles as the encoder's directory (relative to the repository) and the weight, not the encoder."""
+
+    def __init__(self, directory: str = "", weight: float = 1.0) -> None:
+        self.directory = directory
+        self.weight = weight
+
+    def fit(self, rows: Sequence[Row], y: Any = None) -> EnglishSentenceVectors:
+        return self
+
+    def transform(self, rows: Sequence[Row]) -> np.ndarray:
+        encoder = load_encoder(str(ROOT / self.directory))
+        vectors = np.zeros((len(rows), encoder.dimension), dtype=np.float32)
+        english = [i for i, row in enumerate(rows) if not has_cjk(row[0])]
+        if english:
+            vectors[english] = encoder.encode(rows[i][0] for i in english) * self.weight
+        return vectors
+
+
+def linear_model(c: float, sentence_encoder: str = "", sentence_weight: float = 1.0) -> Pipeline:
+    """TF-IDF of character n-grams (1-4, within words) and of words and word pairs, and with a sentence encoder
+    an English message's sentence vector, then logistic regression. Only n-grams seen in two examples or more: a
+    quarter of the features, a quarter of the fitting time, and the same cross-validated accuracy. Rows are
+    (text, tokens); module-level functions pick them, so the fitted pipeline pickles."""
     chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 4), sublinear_tf=True, preprocessor=_text_of, min_df=2)
     words = TfidfVectorizer(analyzer=_words_and_pairs, sublinear_tf=True, min_df=2)
-    return make_pipeline(make_union(chars, words), LogisticRegression(C=c, max_iter=3000))
+    features = [chars, words]
+    if sentence_encoder:
+        features.append(EnglishSentenceVectors(sentence_encoder, sentence_weight))
+    return make_pipeline(make_union(*features), LogisticRegression(C=c, max_iter=3000))
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
@@ -104,6 +135,8 @@ class IntentBlend(GraphComponent, IntentClassifier):
         return {
             "diet_weight": 0.3,  # DIET's share of the blend; the linear model has the rest (docs/nlu.md)
             "C": 10.0,  # inverse regularization of the logistic regression
+            "sentence_encoder": "",  # the English sentence encoder's directory, relative to the repository
+            "sentence_weight": 1.0,  # the sentence vector's scale beside the unit-length TF-IDF blocks
             "ranking_length": 10,
         }
 
@@ -125,7 +158,8 @@ class IntentBlend(GraphComponent, IntentClassifier):
         self.placeholders = Placeholders(
             e for table in training_data.lookup_tables if table.get("name") == NAMES_TABLE
             for e in table.get("elements", []) if isinstance(e, str))
-        model = linear_model(float(self._config["C"]))
+        model = linear_model(float(self._config["C"]), str(self._config["sentence_encoder"] or ""),
+                             float(self._config["sentence_weight"]))
         model.fit([self.placeholders.row(m) for m in examples], [m.get(INTENT) for m in examples])
         self.model = model
         with self._model_storage.write_to(self._resource) as directory:
