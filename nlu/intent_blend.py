@@ -10,9 +10,9 @@ The linear model reads numbers as 0 and people's names (the `person` lookup tabl
 claim or which colleague does not change what is asked, and 58 or 张伟 seen in one intent's examples should not
 pull an unseen phrasing towards that intent (docs/nlu.md, "Placeholders for numbers and names").
 
-English messages also get a sentence vector from a pretrained encoder (nlu/sentence_encoder.py) beside the
-n-grams, so that a paraphrase with none of the training words still lands near its intent (docs/nlu.md, "An
-English sentence encoder").
+Every message also gets a sentence vector from a pretrained multilingual encoder (nlu/sentence_encoder.py) beside
+the n-grams, so that a paraphrase with none of the training words still lands near its intent (docs/nlu.md, "A
+multilingual sentence encoder").
 """
 
 from __future__ import annotations
@@ -36,7 +36,6 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline, make_union
 
-from assistant.config import ROOT
 from assistant.language import has_cjk
 from nlu.sentence_encoder import load_encoder
 
@@ -89,36 +88,30 @@ def _words_and_pairs(row: Row) -> List[str]:
     return words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
 
 
-class EnglishSentenceVectors(BaseEstimator, TransformerMixin):
-    """The encoder's unit vector of a row's text, times `weight`, for a message without CJK; zeros otherwise.
-    Pickles as the encoder's directory (relative to the repository) and the weight, not the encoder."""
+class SentenceVectors(BaseEstimator, TransformerMixin):
+    """The encoder's unit vector of a row's text (placeholders in), times `weight`. Pickles as the weight alone:
+    the encoder comes with the installed package, not with the trained model."""
 
-    def __init__(self, directory: str = "", weight: float = 1.0) -> None:
-        self.directory = directory
+    def __init__(self, weight: float = 1.0) -> None:
         self.weight = weight
 
-    def fit(self, rows: Sequence[Row], y: Any = None) -> EnglishSentenceVectors:
+    def fit(self, rows: Sequence[Row], y: Any = None) -> SentenceVectors:
         return self
 
     def transform(self, rows: Sequence[Row]) -> np.ndarray:
-        encoder = load_encoder(str(ROOT / self.directory))
-        vectors = np.zeros((len(rows), encoder.dimension), dtype=np.float32)
-        english = [i for i, row in enumerate(rows) if not has_cjk(row[0])]
-        if english:
-            vectors[english] = encoder.encode(rows[i][0] for i in english) * self.weight
-        return vectors
+        return load_encoder().encode(row[0] for row in rows) * np.float32(self.weight)
 
 
-def linear_model(c: float, sentence_encoder: str = "", sentence_weight: float = 1.0) -> Pipeline:
-    """TF-IDF of character n-grams (1-4, within words) and of words and word pairs, and with a sentence encoder
-    an English message's sentence vector, then logistic regression. Only n-grams seen in two examples or more: a
+def linear_model(c: float, sentence_weight: float = 0.0) -> Pipeline:
+    """TF-IDF of character n-grams (1-4, within words) and of words and word pairs, and with a sentence weight
+    above 0 the message's sentence vector, then logistic regression. Only n-grams seen in two examples or more: a
     quarter of the features, a quarter of the fitting time, and the same cross-validated accuracy. Rows are
     (text, tokens); module-level functions pick them, so the fitted pipeline pickles."""
     chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 4), sublinear_tf=True, preprocessor=_text_of, min_df=2)
     words = TfidfVectorizer(analyzer=_words_and_pairs, sublinear_tf=True, min_df=2)
     features = [chars, words]
-    if sentence_encoder:
-        features.append(EnglishSentenceVectors(sentence_encoder, sentence_weight))
+    if sentence_weight > 0:
+        features.append(SentenceVectors(sentence_weight))
     return make_pipeline(make_union(*features), LogisticRegression(C=c, max_iter=3000))
 
 
@@ -135,8 +128,7 @@ class IntentBlend(GraphComponent, IntentClassifier):
         return {
             "diet_weight": 0.3,  # DIET's share of the blend; the linear model has the rest (docs/nlu.md)
             "C": 10.0,  # inverse regularization of the logistic regression
-            "sentence_encoder": "",  # the English sentence encoder's directory, relative to the repository
-            "sentence_weight": 1.0,  # the sentence vector's scale beside the unit-length TF-IDF blocks
+            "sentence_weight": 0.0,  # the sentence vector's scale beside the unit-length TF-IDF blocks; 0: none
             "ranking_length": 10,
         }
 
@@ -158,8 +150,7 @@ class IntentBlend(GraphComponent, IntentClassifier):
         self.placeholders = Placeholders(
             e for table in training_data.lookup_tables if table.get("name") == NAMES_TABLE
             for e in table.get("elements", []) if isinstance(e, str))
-        model = linear_model(float(self._config["C"]), str(self._config["sentence_encoder"] or ""),
-                             float(self._config["sentence_weight"]))
+        model = linear_model(float(self._config["C"]), float(self._config["sentence_weight"]))
         model.fit([self.placeholders.row(m) for m in examples], [m.get(INTENT) for m in examples])
         self.model = model
         with self._model_storage.write_to(self._resource) as directory:
@@ -171,6 +162,8 @@ class IntentBlend(GraphComponent, IntentClassifier):
              execution_context: ExecutionContext, **kwargs: Any) -> IntentBlend:
         with model_storage.read_from(resource) as directory:
             stored = pickle.loads((directory / MODEL_FILE).read_bytes())  # written by train() above
+        if float(config["sentence_weight"]) > 0:
+            load_encoder()  # about 2 s: at start-up, not on the first message
         return cls(config, model_storage, resource, stored["model"], Placeholders(stored["names"]))
 
     def process(self, messages: List[Message]) -> List[Message]:
