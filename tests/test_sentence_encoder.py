@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from nlu.intent_blend import SentenceVectors, linear_model
-from nlu.sentence_encoder import DIMENSION, MAX_CHARS, load_encoder
+from nlu.sentence_encoder import DIMENSION, MAX_CHARS, load_encoder, memory_mapped
 
 
 @pytest.fixture(scope="module")
@@ -73,3 +73,17 @@ def test_the_stored_linear_model_holds_no_encoder_weights_and_reads_paraphrases_
     assert pickle.loads(stored).predict_proba(paraphrase) == pytest.approx(model.predict_proba(paraphrase))
     without = linear_model(10.0, sentence_weight=0.0).fit(rows, labels)
     assert model.predict_proba(paraphrase)[0][0] > without.predict_proba(paraphrase)[0][0] + 0.05  # claim
+
+
+def test_the_embedding_table_is_written_once_and_memory_mapped(tmp_path):
+    """The server keeps only the table rows its messages touch (docs/nlu.md); a file that is not the table is
+    refused instead of read as one."""
+    table = np.arange(34, dtype=np.uint8).reshape(17, 2)
+    path = tmp_path / "table.npy"
+    mapped = memory_mapped(table, path)
+    assert isinstance(mapped, np.memmap) and (mapped == table).all() and not mapped.flags.writeable
+    written = path.stat().st_mtime_ns
+    assert (memory_mapped(table, path) == table).all() and path.stat().st_mtime_ns == written
+    assert [p.name for p in tmp_path.iterdir()] == ["table.npy"]  # no partial file left behind
+    with pytest.raises(ValueError, match="delete it"):
+        memory_mapped(np.zeros((3, 2), dtype=np.uint8), path)
