@@ -6,9 +6,10 @@ TF-IDF character n-grams (which carry Chinese and typos) and the tokenizer's wor
 the average of the two probability rankings is right more often at fewer wrong answers (docs/nlu.md has the
 measurements and the cost: about 35 s of training on 7,550 examples). It is stored with the model.
 
-The linear model reads numbers as 0 and people's names (the `person` lookup table) as one placeholder: which
-claim or which colleague does not change what is asked, and 58 or 张伟 seen in one intent's examples should not
-pull an unseen phrasing towards that intent (docs/nlu.md, "Placeholders for numbers and names").
+The linear model reads numbers (digits, and numbers in words as voice-to-text writes them: 五十八, eighty seven)
+as 0 and people's names (the `person` lookup table) as one placeholder: which claim or which colleague does not
+change what is asked, and 58 or 张伟 seen in one intent's examples should not pull an unseen phrasing towards
+that intent (docs/nlu.md, "Placeholders for numbers and names").
 
 Every message also gets a sentence vector from a pretrained multilingual encoder (nlu/sentence_encoder.py) beside
 the n-grams, so that a paraphrase with none of the training words still lands near its intent (docs/nlu.md, "A
@@ -36,6 +37,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline, make_union
 
+from assistant.expense_text import spelled_integers
 from assistant.language import has_cjk
 from nlu.sentence_encoder import load_encoder
 
@@ -57,9 +59,11 @@ class Placeholders:
 
     def spans(self, text: str) -> List[Tuple[int, int, str]]:
         found = [(m.start(), m.end(), PERSON) for m in self._names.finditer(text)] if self._names else []
-        taken = [(a, b) for a, b, _ in found]
-        found += [(m.start(), m.end(), NUMBER) for m in _DIGITS.finditer(text)
-                  if not any(a < m.end() and m.start() < b for a, b in taken)]
+        numbers = [(m.start(), m.end()) for m in _DIGITS.finditer(text)]
+        numbers += [(start, end) for _value, start, end, strong in spelled_integers(text) if strong]
+        for start, end in sorted(numbers):
+            if not any(a < end and start < b for a, b, _ in found):
+                found.append((start, end, NUMBER))
         return sorted(found)
 
     def row(self, message: Message) -> Row:

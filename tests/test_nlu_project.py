@@ -329,11 +329,15 @@ def test_the_intent_blend_averages_diet_with_a_linear_model_that_survives_a_relo
     ("look up lina", ("look up §", ("look", "up", "§"))),
     # a name inside a longer Latin word ("lina" in "linear") is no name; a decimal is one number
     ("linear 2.5 元", ("linear 0 元", ("linear", "0", "元"))),
+    # numbers in words, as voice-to-text writes them, are numbers too; a lone 一 or "one" may be a word
+    ("uh sign off eighty seven", ("uh sign off 0", ("uh", "sign", "off", "0"))),
+    ("同意四十二 看一下", ("同意0 看一下", ("同意", "0", "看", "一下"))),
+    ("approve one", ("approve one", ("approve", "one"))),
 ])
 def test_the_linear_model_reads_names_and_numbers_as_placeholders(
         tokenizer: BilingualTokenizer, text: str, row: tuple[str, tuple[str, ...]]) -> None:
     """Which colleague or which claim does not change what is asked: the linear half of the blend sees one
-    placeholder for any name of the directory and one for any number."""
+    placeholder for any name of the directory and one for any number, in digits or in words."""
     from rasa.shared.nlu.training_data.message import Message
 
     from assistant.company import load_company, name_variants
