@@ -196,7 +196,8 @@ CATEGORY_WORDS: dict[str, tuple[str, ...]] = {
     "office": (
         "键盘", "鼠标", "显示器", "文具", "打印纸", "a4纸", "办公用品", "墨盒", "硒鼓", "u盘", "网线", "数据线",
         "充电器", "快递", "订书机", "插线板", "电脑包", "办公椅",
-        "courier", "stapler", "power strip", "usb cable", "laptop bag", "office chair",
+        "courier", "express delivery", "stapler", "power strip", "usb cable", "laptop bag", "office chair",
+        "printer ink", "ink cartridge", "marker",
         "keyboard", "mouse", "mice", "monitor", "stationery", "office supplies", "office supply", "printer paper",
         "toner", "usb drive", "pen", "ethernet cable", "charger",
     ),

@@ -330,6 +330,8 @@ EN_CATEGORIES = [
     ("overtime meal 38", "meals"), ("team dinner 860", "meals"), ("courier 23", "office"), ("stapler", "office"),
     ("usb cable 29", "office"), ("laptop bag", "office"), ("mobile plan 150", "telecom"),
     ("office chair 420", "office"), ("the mobile bill is over two hundred", "telecom"),
+    ("printer ink 180", "office"), ("whiteboard markers, forty two", "office"),
+    ("samples sent by express delivery, thirty six yuan", "office"),
 ]
 
 
