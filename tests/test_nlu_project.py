@@ -137,7 +137,7 @@ def test_rasa_test_stories_pass(tmp_path: Path) -> None:
 
 def test_the_eval_replays_each_fallback_threshold_from_the_ranking() -> None:
     """make eval's threshold sweep: a confident right answer, a confident wrong one, an unsure right one and
-    an ambiguous one, at the thresholds around them."""
+    an ambiguous one, at the thresholds around them; and each feature's F1 as a user would get it there."""
     from tools.eval_nlu import Example, Prediction, fallback_sweep
 
     def said(gold: str, top: str, confidence: float, runner_up: float) -> Prediction:
@@ -146,10 +146,13 @@ def test_the_eval_replays_each_fallback_threshold_from_the_ranking() -> None:
     rows = {r["threshold"]: r for r in fallback_sweep([said("greet", "greet", 0.9, 0.05),
                                                       said("greet", "thanks", 0.7, 0.1),
                                                       said("help", "help", 0.42, 0.2),
-                                                      said("deny", "deny", 0.5, 0.48)], ambiguity=0.05)}
+                                                      said("deny", "deny", 0.5, 0.48)], ambiguity=0.05,
+                                     features={"help": ("help",), "chitchat": ("greet", "thanks", "deny")})}
     assert (rows[0.4]["accuracy"], rows[0.4]["wrong"], rows[0.4]["fallback"]) == (0.5, 1, 1)
     assert (rows[0.45]["accuracy"], rows[0.45]["wrong"], rows[0.45]["fallback"]) == (0.25, 1, 2)
     assert (rows[0.3]["accuracy"], rows[0.3]["fallback"]) == (0.5, 1)  # the ambiguous one falls back anyway
+    assert rows[0.4]["feature_f1"]["en"]["help"] == 1.0  # the unsure help answer still stands at 0.4...
+    assert rows[0.45]["feature_f1"]["en"]["help"] == 0.0  # ...and falls back at 0.45
 
 
 def test_the_eval_scores_each_feature_on_its_own_intents() -> None:

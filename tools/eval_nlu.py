@@ -519,33 +519,42 @@ def metrics(predictions: Sequence[Prediction], types: FrozenSet[str]) -> Dict[st
 SWEEP_THRESHOLDS = (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6)
 
 
-def fallback_sweep(predictions: Sequence[Prediction], ambiguity: float) -> List[Dict[str, Any]]:
+def replayed(prediction: Prediction, threshold: float, ambiguity: float) -> str:
+    """The intent a user would get at this FallbackClassifier threshold, from the classifier's own ranking."""
+    unsure = prediction.ranked_confidence < threshold or \
+        prediction.ranked_confidence - prediction.runner_up_confidence < ambiguity
+    return FALLBACK_INTENT if unsure else prediction.ranked_intent
+
+
+def fallback_sweep(predictions: Sequence[Prediction], ambiguity: float,
+                   features: Mapping[str, Sequence[str]]) -> List[Dict[str, Any]]:
     """What the users would get at each FallbackClassifier threshold (same ambiguity threshold): accuracy,
-    wrong answers and fallbacks, replayed from the classifier's own ranking. Chosen on the CV folds, judged
-    on the held-out files."""
+    wrong answers, fallbacks and each feature's macro-F1, replayed from the classifier's own ranking. Chosen on
+    the CV folds, judged on the held-out files."""
     rows = []
     for threshold in SWEEP_THRESHOLDS:
-        right = wrong = 0
-        for p in predictions:
-            if p.ranked_confidence < threshold or p.ranked_confidence - p.runner_up_confidence < ambiguity:
-                continue
-            right += p.ranked_intent == p.example.intent
-            wrong += p.ranked_intent != p.example.intent
+        answers = [replayed(p, threshold, ambiguity) for p in predictions]
+        right = sum(a == p.example.intent for a, p in zip(answers, predictions, strict=True))
+        fallback = answers.count(FALLBACK_INTENT)
         n = len(predictions)
-        rows.append({"threshold": threshold, "accuracy": right / n if n else None, "wrong": wrong,
-                     "fallback": n - right - wrong, "n": n})
+        rows.append({"threshold": threshold, "accuracy": right / n if n else None, "wrong": n - right - fallback,
+                     "fallback": fallback, "n": n,
+                     "feature_f1": feature_f1(predictions, features, answers)})
     return rows
 
 
-def feature_f1(predictions: Sequence[Prediction], features: Mapping[str, Sequence[str]]) -> Dict[str, Any]:
+def feature_f1(predictions: Sequence[Prediction], features: Mapping[str, Sequence[str]],
+               answers: Sequence[str] | None = None) -> Dict[str, Any]:
     """Intent macro-F1 over each feature's intents, per language: the issues set their targets per feature
     (the base intents of chitchat + help, the claim intents of claims + approvals). A feature's intent
-    predicted for another feature's message counts against it (a false positive), a fallback as a miss."""
+    predicted for another feature's message counts against it (a false positive), a fallback as a miss.
+    `answers` replaces the predictions' intents (the threshold sweep's replayed ones)."""
+    answers = [p.intent for p in predictions] if answers is None else answers
     result: Dict[str, Any] = {}
     for lang in LANGUAGES:
-        group = [p for p in predictions if p.example.language == lang]
-        gold = [p.example.intent for p in group]
-        predicted = [p.intent for p in group]
+        group = [(p, a) for p, a in zip(predictions, answers, strict=True) if p.example.language == lang]
+        gold = [p.example.intent for p, _ in group]
+        predicted = [a for _, a in group]
         result[lang] = {
             name: float(f1_score(gold, predicted, labels=list(intents), average="macro", zero_division=0))
             for name, intents in features.items()
@@ -718,7 +727,8 @@ def evaluate_variant(
         },
         "results": {s: by_language(predictions[s], types) for s in SETS},
         "feature_f1": {s: feature_f1(predictions[s], dataset.features) for s in SETS},
-        "fallback_sweep": {s: fallback_sweep(predictions[s], _ambiguity(base_config)) for s in ("clean", "heldout")},
+        "fallback_sweep": {s: fallback_sweep(predictions[s], _ambiguity(base_config), dataset.features)
+                           for s in ("clean", "heldout")},
         "misaligned_entities": [list(m) for m in Counter(t for r in runs.values() for t in r.misaligned).most_common()],
         "errors": {s: errors(predictions[s], types) for s in SETS},
     }
@@ -868,6 +878,16 @@ def markdown(report: Dict[str, Any]) -> str:
         for r in sweep
     ]
     lines += _table(["variant", "set", "threshold", "accuracy", "wrong", "fallback"], rows)
+    lines += ["", "Intent macro-F1 % per feature at each threshold, replayed the same way:", ""]
+    rows, features = [], []
+    for name, v in report["variants"].items():
+        for set_name, sweep in v.get("fallback_sweep", {}).items():
+            for r in sweep:
+                for lang, scores in r.get("feature_f1", {}).items():
+                    features = features or list(scores)
+                    rows.append([name, set_name, r["threshold"], lang] + [_pct(scores.get(f)) for f in features])
+    if rows:
+        lines += _table(["variant", "set", "threshold", "lang", *features], rows)
     lines += ["", "## Most frequent intent confusions (gold → predicted, count; fallbacks not included)", ""]
     for name, v in report["variants"].items():
         for set_name in SETS:
