@@ -30,8 +30,9 @@ Decisions worth knowing (the tests pin each of them):
   ago give no date (the caller asks).
 - Categories: words of one category decide it. 客户 / client alone means entertainment, and turns a meal
   into entertainment (请客户吃饭); next to another category (和客户一起打车) it does not count. A place a
-  trip goes to is not what was bought: in 打车去酒店 / taxi to the hotel, 酒店 / hotel does not count. Words
-  of two categories with no rule to decide give (None, [both]) so the caller asks.
+  trip goes to is not what was bought: in 打车去酒店 / taxi to the hotel, 酒店 / hotel does not count. Nor
+  does a word inside a longer word of another category (the 餐 of 手机套餐). Words of two categories with no
+  rule to decide give (None, [both]) so the caller asks.
 - Items (parse_items): a message is split at ，,、;；。, a full stop before a space, newlines, the numbers
   of a numbered list (1. / 1、 / (1)) and at 和 / 还有 / 以及 / 另外 / 然后 / 加上 / and / plus / then / also
   (never inside an amount or a date); a clause with two amounts and no separator is split between them.
@@ -212,6 +213,7 @@ CATEGORY_WORDS: dict[str, tuple[str, ...]] = {
     ),
     "telecom": (
         "话费", "手机费", "电话费", "流量", "宽带", "网费", "通讯费", "通信费", "通讯", "通信",
+        "手机套餐", "话费套餐", "流量套餐", "宽带套餐",
         "phone bill", "mobile bill", "mobile plan", "mobile", "internet", "telecom", "broadband", "data plan",
         "phone plan", "sim card",
     ),
@@ -898,9 +900,13 @@ _DESTINATION_BEFORE_RE = re.compile(r"(?:去|到|回|从|(?<![a-z])(?:to|from|at
 
 
 def _category_matches(text: str) -> list[tuple[re.Match, str]]:
-    """Every category word in normalized text with its category, false friends (of course) left out."""
+    """Every category word in normalized text with its category, false friends (of course) left out, and a word
+    inside a longer word of another category too: 手机套餐 is a phone plan, not a meal (餐)."""
     text = _blank(text, [m.span() for m in _CATEGORY_FALSE_FRIENDS_RE.finditer(text)])
-    return [(m, category) for category, pattern in _CATEGORY_RES.items() for m in pattern.finditer(text)]
+    found = [(m, category) for category, pattern in _CATEGORY_RES.items() for m in pattern.finditer(text)]
+    return [(m, category) for m, category in found
+            if not any(other != category and o.start() <= m.start() and m.end() <= o.end()
+                       and o.end() - o.start() > m.end() - m.start() for o, other in found)]
 
 
 def _category_hits(text: str) -> list[tuple[int, str, bool]]:

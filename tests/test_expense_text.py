@@ -306,6 +306,8 @@ ZH_CATEGORIES = [
     ("请华为的客户吃饭", "entertainment"), ("客户", "entertainment"),
     ("培训", "training"), ("课程", "training"), ("考试", "training"), ("认证", "training"),
     ("话费", "telecom"), ("手机费", "telecom"), ("流量", "telecom"), ("宽带", "telecom"),
+    # a meal word (餐) inside a longer word of another category does not count; inside its own, it does
+    ("手机套餐199", "telecom"), ("话费套餐是全家共用的", "telecom"), ("午餐套餐35", "meals"),
     ("打车去酒店", "transport"), ("和客户一起打车", "transport"),
     ("交通费140", "transport"), ("是交通", "transport"), ("机场大巴30", "transport"), ("餐饮268", "meals"),
     ("加班餐三十八", "meals"), ("算通讯吧", "telecom"), ("快递费23块", "office"), ("订书机二十五", "office"),
