@@ -15,7 +15,8 @@ from assistant.policy import yuan
 from assistant.word_patterns import HESITATION
 
 # approving, returning, rejecting: taken out of a reason, and what a spelled-out claim number may follow
-_DECIDING = r"同意|批准|通过|退回|打回去?|驳回|拒绝|approve[ds]?|return(?:ed)?|send\s+back|reject(?:ed)?|decline"
+_DECIDING = (r"同意|批准|通过|退回|打回去?|驳回|拒绝|approve[ds]?|sign(?:ed)?\s+off(?:\s+on)?|green[\s-]?light(?:ed)?"
+             r"|return(?:ed)?|send\s+back|reject(?:ed)?|decline")
 # What surrounds a reason and is no part of it: "帮我把 42 退回，发票不清楚吧", "um reject Li Na's claim: duplicate".
 # Only the edges are stripped, so "重复报销", "not ok" or "其他" inside a reason stay as written.
 _LEADING_WORDS = (rf"{_DECIDING}|ok(?:ay)?|deny|please|claim|no\.?|{HESITATION}|号|这(?:个|笔|张)?报销单?|的?报销单?"

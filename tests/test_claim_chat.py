@@ -236,6 +236,20 @@ def test_a_decision_reason_is_what_the_approver_wrote_without_the_verb_number_or
     assert decision_reason(text, name) == reason
 
 
+@pytest.mark.parametrize(("text", "number"), [
+    ("uh sign off eighty seven", 87),
+    ("signed off on one hundred twenty five", 125),
+    ("green light two hundred ninety", 290),
+    ("approve um forty two", 42),
+    ("同意四十二号", 42),
+    ("sign off, it went over by twenty", None),  # an amount in a reason is no claim number
+])
+def test_a_claim_number_said_in_words_follows_a_decision_verb(text: str, number: int | None) -> None:
+    from assistant.approval_chat import claim_number
+
+    assert claim_number(text) == number
+
+
 EN_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 
 
