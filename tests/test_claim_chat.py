@@ -87,6 +87,8 @@ def test_two_items_in_one_english_message_then_change_and_drop(core: Assistant) 
     assert "Added" in reply and "58 CNY" in reply and "35 CNY" in reply
     assert "Meals are capped at 100" in reply
     assert "Item 1 updated" in alice.say("change_item", "the taxi was 52")
+    reply = alice.say("change_item", "change entry 2 to 36")  # entry 2 is the lunch; 2 is no amount
+    assert "Item 2 updated" in reply and "Total: 88 CNY" in reply
     reply = alice.say("remove_item", "drop the lunch")
     assert "Removed item 2" in reply and "Total: 52 CNY" in reply
 
