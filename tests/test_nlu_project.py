@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 import yaml
 
@@ -324,6 +325,30 @@ def test_the_intent_blend_averages_diet_with_a_linear_model_that_survives_a_relo
     assert parse(blend, "报销晚饭")[0] == "claim_expense"
     reloaded = IntentBlend.load({**IntentBlend.get_default_config()}, storage, resource, None)
     assert parse(reloaded, "多谢了") == parse(blend, "多谢了")
+
+
+def test_the_linear_models_regression_ends_where_scikit_learns_logistic_regression_ends() -> None:
+    """The regression of the blend keeps the sentence vectors out of the sparse matrix for speed; it must still be
+    LogisticRegression's model (multinomial, L2 of 1 / C, intercepts unpenalized): the same probabilities on
+    messages neither saw."""
+    import scipy.sparse as sp
+    from sklearn.linear_model import LogisticRegression
+
+    from nlu.softmax_regression import Blocks, SoftmaxRegression
+
+    rng = np.random.default_rng(7)
+    ngrams = sp.random(260, 400, density=0.03, format="csr", random_state=7)
+    vectors = rng.normal(size=(260, 24))
+    labels = np.array(["greet", "thanks", "claim_expense", "approve_claim"])[
+        (ngrams @ rng.normal(size=(400, 4)) + vectors @ rng.normal(size=(24, 4))).argmax(axis=1)]
+    seen, unseen = slice(0, 200), slice(200, 260)
+    ours = SoftmaxRegression(C=10.0).fit(Blocks(ngrams[seen], vectors[seen]), labels[seen])
+    theirs = LogisticRegression(C=10.0, max_iter=3000).fit(sp.hstack([ngrams[seen], vectors[seen]]).tocsr(),
+                                                            labels[seen])
+    assert list(ours.classes_) == list(theirs.classes_)
+    expected = theirs.predict_proba(sp.hstack([ngrams[unseen], vectors[unseen]]).tocsr())
+    assert ours.predict_proba(Blocks(ngrams[unseen], vectors[unseen])) == pytest.approx(expected, abs=2e-3)
+    assert (ours.predict(Blocks(ngrams[unseen], vectors[unseen])) == theirs.classes_[expected.argmax(axis=1)]).all()
 
 
 @pytest.mark.parametrize(("text", "row"), [
