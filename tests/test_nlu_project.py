@@ -81,6 +81,20 @@ def _annotated_examples(paths: list[Path]) -> list[tuple[str, str]]:
     return found
 
 
+def test_a_tokens_remembered_fingerprint_is_rasas_and_changes_with_its_data(tokenizer: BilingualTokenizer) -> None:
+    """Rasa's training cache keys on fingerprints: a remembered one that outlived a change of the token (a regex
+    pattern set on it) would let a stale cached result pass for a fresh one."""
+    from rasa.nlu.tokenizers.tokenizer import Token
+    from rasa.shared.nlu.training_data.message import Message
+
+    token = tokenizer.tokenize(Message(data={"text": "报销打车 58"}), "text")[0]
+    plain = Token(token.text, token.start, token.end)
+    assert token.fingerprint() == plain.fingerprint()
+    token.set("pattern", {"amount": True})
+    plain.set("pattern", {"amount": True})
+    assert token.fingerprint() == plain.fingerprint() != Token(token.text, token.start, token.end).fingerprint()
+
+
 def test_every_annotated_entity_is_a_whole_number_of_tokens(tokenizer: BilingualTokenizer) -> None:
     misaligned = []
     for text, value in _annotated_examples(TRAINING_FILES):
