@@ -65,7 +65,7 @@ class SoftmaxRegression(BaseEstimator, ClassifierMixin):
 
         def loss_and_gradient(flat: np.ndarray) -> tuple[float, np.ndarray]:
             weights, intercept = flat[:n_weights].reshape(-1, n_classes), flat[n_weights:]
-            scores = self._scores(blocks, weights, intercept)
+            scores = blocks.sparse @ weights[: self.n_sparse_] + blocks.dense @ weights[self.n_sparse_:] + intercept
             log_p = scores - logsumexp(scores, axis=1, keepdims=True)
             residual = np.exp(log_p) - truth
             loss = -np.einsum("ij,ij->", truth, log_p) + 0.5 * penalty * np.einsum("ij,ij->", weights, weights)
@@ -84,11 +84,11 @@ class SoftmaxRegression(BaseEstimator, ClassifierMixin):
         self.intercept_ = result.x[n_weights:]
         return self
 
-    def _scores(self, blocks: Blocks, weights: np.ndarray, intercept: np.ndarray) -> np.ndarray:
-        return blocks.sparse @ weights[: self.n_sparse_] + blocks.dense @ weights[self.n_sparse_:] + intercept
-
     def predict_proba(self, blocks: Blocks) -> np.ndarray:
-        return softmax(self._scores(blocks, self.weights_, self.intercept_), axis=1)
+        """Without BLAS: one message's vector times the weights is 26,624 multiplications, for which BLAS woke a
+        second thread that then spun, doubling the Rasa server's CPU time per message (43 vs 25 ms)."""
+        dense = np.einsum("ij,jk->ik", blocks.dense, self.weights_[self.n_sparse_:])
+        return softmax(blocks.sparse @ self.weights_[: self.n_sparse_] + dense + self.intercept_, axis=1)
 
     def predict(self, blocks: Blocks) -> np.ndarray:
         return self.classes_[self.predict_proba(blocks).argmax(axis=1)]
