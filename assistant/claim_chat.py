@@ -19,6 +19,7 @@ from assistant.claims import ClaimError, Claims, ClaimView, ItemView, NewItem
 from assistant.colleagues import pick_candidate
 from assistant.directory import Directory
 from assistant.expense_text import (
+    ITEM_REFERENCE_WORDS_EN,
     Money,
     ParsedItem,
     parse_amount,
@@ -32,8 +33,10 @@ from assistant.memory import ItemTemplate, Memory
 from assistant.policy import Finding, ItemFacts, Policy, yuan
 from assistant.store import Database
 from assistant.store.models import PendingQuestion
+from assistant.word_patterns import alternation
 
-_POSITION = re.compile(r"第\s*([0-9一二两三四五六七八九十]+|最后)\s*[笔项个条]|(?:item|entry|line|#)\s*(\d+)|"
+_POSITION = re.compile(rf"第\s*([0-9一二两三四五六七八九十]+|最后)\s*[笔项个条]|"
+                       rf"{alternation(ITEM_REFERENCE_WORDS_EN)}\s*(\d+)|"
                        r"\b(first|second|third|fourth|fifth|last)\b(?:\s+(?:one|item))?", re.I)
 _SAME_AS_BEFORE = re.compile(r"同上|和上次一样|跟上次一样|还是那个理由|老理由|same (?:reason )?as (?:before|last time)|"
                              r"same reason|as before", re.I)

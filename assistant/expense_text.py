@@ -149,9 +149,11 @@ COUNT_UNITS_EN = (
     "gb", "g", "x",
 )
 APPROXIMATE_AFTER = ("多", "余", "几")  # 一百多: "a hundred and something" is no amount
+ITEM_REFERENCE_WORDS_EN = ("item", "entry", "line", "#")  # "change item 2 to 68": the claim form's item numbers
 REFERENCE_WORDS = (
     "报销单号", "报销单", "申请单", "单号", "编号", "订单号", "工单号", "工单", "发票号码", "发票号", "第",
-    "claim", "request", "ref", "no.", "nr.", "number", "#", "№", "line", "gate", "terminal", "platform", "seat",
+    "claim", "request", "ref", "no.", "nr.", "number", "№", "gate", "terminal", "platform", "seat",
+    *ITEM_REFERENCE_WORDS_EN,
 )
 TIME_OF_DAY_ZH = (
     "凌晨", "早上", "早晨", "上午", "中午", "下午", "傍晚", "晚上", "夜里", "半夜", "夜间", "今晚", "昨晚", "今早",
@@ -740,6 +742,7 @@ _EN_ORDINAL_DAY = rf"(?:{_EN_DAY_DIGITS}|{alternation(_en_day_words(ordinal=True
 _EN_MONTH = rf"(?P<m>{alternation(MONTHS_EN)})\.?"
 _EN_YEAR = r"(?:(?:,\s*|\s+)(?P<y>\d{4})(?!\d))?"
 _EN_REL = alternation(("last", "previous", "this", "next"))
+_SAID_AS_DAY = r"(?(the)|(?<=[a-z]))"  # after "the", or ending in a letter: 15th, fifth
 
 
 class _DateMatch(NamedTuple):
@@ -852,9 +855,12 @@ _DATE_PATTERNS: list[tuple[str, Callable[[re.Match, date], date | None]]] = [
     # Nov 20, November 20th 2026, 20 Nov, the 20th of November; last month on the 15th; the 15th
     (rf"{_EN_MONTH}\s+(?:the\s+)?(?P<d>{_EN_DAY})(?![a-z]){_EN_YEAR}", _resolve_month_day),
     (rf"(?<![a-z\d])(?:the\s+)?(?P<d>{_EN_DAY})\s+(?:of\s+)?{_EN_MONTH}{_EN_YEAR}", _resolve_month_day),
-    (rf"(?P<rel>{_EN_REL})\s+month\s+(?:on\s+)?(?:the\s+)?(?P<d>{_EN_ORDINAL_DAY})(?![a-z])", _resolve_month_day),
-    (rf"(?<![a-z])(?:on\s+)?(?:the\s+)?(?P<d>{_EN_ORDINAL_DAY})\s+(?:of\s+)?(?P<rel>{_EN_REL})\s+month(?![a-z])",
+    # a bare number beside "last month" is the amount ("taxi 168 last month"), not the day: the day is ordinal
+    # (15th, fifth) or follows "the"
+    (rf"(?P<rel>{_EN_REL})\s+month\s+(?:on\s+)?(?P<the>the\s+)?(?P<d>{_EN_ORDINAL_DAY}){_SAID_AS_DAY}(?![a-z])",
      _resolve_month_day),
+    (rf"(?<![a-z\d])(?:on\s+)?(?P<the>the\s+)?(?P<d>{_EN_ORDINAL_DAY}){_SAID_AS_DAY}\s+(?:of\s+)?(?P<rel>{_EN_REL})"
+     r"\s+month(?![a-z])", _resolve_month_day),
     (rf"(?<![a-z])on\s+the\s+(?P<d>{_EN_ORDINAL_DAY})(?![a-z])", _resolve_day_only),  # not "the third item"
     # 3 days ago, three days ago, a week ago, a couple of days ago
     (rf"(?<![a-z\d])(?P<n>\d+|{alternation(EN_ONES)}|{alternation(AGO_COUNTS)}|a few)\s+"

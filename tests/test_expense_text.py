@@ -195,6 +195,11 @@ def test_amounts_with_spans(text: str, expected: list[tuple[str, str, int, int]]
                                              ("date", "three days ago", "three days ago")]),
     ("the client dinner came to $20", [("category", "client dinner", "entertainment"), ("amount", "$20", "20 USD")]),
     ("of course, lunch", [("category", "lunch", "meals")]),
+    # the claim form's item numbers, which claim_chat reads as positions, are no amounts
+    ("change item 2 to 68", [("amount", "68", "68 CNY")]),
+    ("drop entry 3", []),
+    ("remove line 2", []),
+    ("item 2 was 45 yuan", [("amount", "45 yuan", "45 CNY")]),
 ]))
 def test_entity_spans_are_what_the_parser_reads(text: str, expected: list[tuple[str, str, str]]) -> None:
     assert [(e.entity, text[e.start:e.end], e.value) for e in entity_spans(text)] == expected
@@ -271,10 +276,15 @@ EN_DATES = [
     ("last month on the 15th", d(10, 15)),
     ("the 15th of last month", d(10, 15)),
     ("on the 15th", d(11, 15)),
+    ("the fifth of last month", d(10, 5)),
+    ("on 8th last month", d(10, 8)),
+    ("last month the 5", d(10, 5)),
     ("november twentieth", d(11, 20)),
     ("the twenty first of november", d(11, 21)),
     ("taxi 58", None),
     ("last week", None),
+    ("12 last month", None),  # a bare number beside "last month" is an amount, not a day
+    ("last month 25", None),
     ("a few days ago", None),
     ("drop the third item", None),
     ("February 30", None),
@@ -429,6 +439,9 @@ EN_ITEMS = [
     ("the hotel was $150 a night for 3 nights, $450 total",
      [("lodging", "450", None, "hotel was a night for 3 nights")]),
     ("took the subway line 2, 6 yuan", [("transport", "6", None, "subway line 2")]),
+    ("taxi 168 last month", [("transport", "168", None, "taxi last month")]),  # not "the 8th of last month"
+    ("lunch last month 25", [("meals", "25", None, "lunch last month")]),
+    ("taxi 58 the 8th last month", [("transport", "58", d(10, 8), "taxi")]),
     ("", []),
     ("show me my claim", []),
 ]
