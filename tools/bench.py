@@ -9,10 +9,13 @@ One run starts, one after the other so they never share the 2 cores:
 then times a full `rasa train` into a temporary directory (`--skip-train` to leave it out).
 
 REST scenarios (SCENARIOS) are warmed up, then driven with each load (1 client, 8 concurrent clients) through
-the REST channel. Rasa's cost per turn grows with the length of the conversation (its tracker store re-reads
-and re-featurises every event on every turn), so every sender's conversation is restarted, untimed, every
-`--conversation-turns` turns: figures do not depend on the order of scenarios or on the message counts.
-RSS of every server process is read after its loads.
+the REST channel. Rasa's cost per turn grows with the length of the conversation (its tracker store
+deserializes and re-serializes the session's events, its policies re-read them, on every turn: one sender
+without restarts went from 28 to 96 ms per turn over 200 turns), so every conversation is the same length: a
+sender says `--conversation-turns` messages in a row after an untimed restart, then the client's next sender
+speaks. Every quarter of a load then holds the same mix of early and late turns, and the medians of its first
+and last quarters differ only if something else grows during the run. RSS of every server process is read
+after its loads.
 
 Matrix scenarios (MATRIX_SCENARIOS) run on Deskmate's Synapse, each against a baseline in that same Synapse:
   - dm_round_trip: an employee logged in with mautrix writes in their DM with Deskmate (`--dm-messages`,
@@ -278,22 +281,22 @@ class Driver:
     """Sends a scenario's messages as the company's employees: each client has its own senders."""
 
     senders: list[str]
-    conversation_turns: int  # restart a sender's conversation before its first turn and every so many; 0: never
+    conversation_turns: int  # each conversation's length, a restart before it; 0: never restart
     time_limit_s: float
 
     def plan(self, scenario: Scenario, load: Load) -> list[list[Job]]:
-        """Each client's jobs; a sender goes through the whole message set before the next sender speaks."""
+        """Each client's jobs: conversations of `conversation_turns` messages (without restarts: one pass through
+        the message set), each by the client's next sender."""
         count = len(scenario.messages)
+        length = self.conversation_turns or count
         plans: list[list[Job]] = []
         for c in range(load.clients):
             own = self.senders[c::load.clients]
-            turns: dict[str, int] = {}
             jobs: list[Job] = []
             for j in range(load.messages // load.clients + (1 if c < load.messages % load.clients else 0)):
-                sender = own[(j // count) % len(own)]
-                if self.conversation_turns and turns.get(sender, 0) % self.conversation_turns == 0:
+                sender = own[(j // length) % len(own)]
+                if self.conversation_turns and j % length == 0:
                     jobs.append((sender, None))
-                turns[sender] = turns.get(sender, 0) + 1
                 jobs.append((sender, scenario.messages[(c + j) % count]))
             plans.append(jobs)
         return plans
@@ -1268,7 +1271,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--messages-8", type=int, default=800, help="messages in total from 8 clients (default 800)")
     parser.add_argument("--warmup", type=int, default=20, help="untimed messages per scenario and server")
     parser.add_argument("--conversation-turns", type=int, default=20,
-                        help="restart each conversation (untimed) every so many turns; 0: never (default 20)")
+                        help="turns per conversation, each by one sender after an untimed restart; 0: never restart "
+                             "(default 20)")
     parser.add_argument("--load-time-limit", type=float, default=120.0, help="seconds per load before it stops")
     parser.add_argument("--train-time-limit", type=float, default=900.0, help="seconds before training is abandoned")
     parser.add_argument("--only", choices=("all", "rest", "matrix"), default="all",
