@@ -14,8 +14,9 @@ deserializes and re-serializes the session's events, its policies re-read them, 
 without restarts went from 28 to 96 ms per turn over 200 turns), so every conversation is the same length: a
 sender says `--conversation-turns` messages in a row after an untimed restart, then the client's next sender
 speaks. Every quarter of a load then holds the same mix of early and late turns, and the medians of its first
-and last quarters differ only if something else grows during the run. RSS of every server process is read
-after its loads.
+and last quarters differ only if something else grows during the run. The long_conversation scenario never
+restarts: it shows what a long conversation costs each server. RSS of every server process is read after its
+loads.
 
 Matrix scenarios (MATRIX_SCENARIOS) run on Deskmate's Synapse, each against a baseline in that same Synapse:
   - dm_round_trip: an employee logged in with mautrix writes in their DM with Deskmate (`--dm-messages`,
@@ -101,6 +102,7 @@ class Scenario:
     description: str
     messages: tuple[Message, ...]
     servers: tuple[str, ...] = ("deskmate",)
+    one_conversation: bool = False  # each client's first sender says all its messages, restarted only before them
 
 
 @dataclass(frozen=True)
@@ -109,15 +111,20 @@ class Load:
     messages: int  # in total, spread over the clients
 
 
+NLU_ONLY = (
+    Message("你好", "我是邻桌"),
+    Message("hello", "I'm Deskmate"),
+    Message("你能做什么", "我可以帮你"),
+    Message("what can you do", "I can help you with"),
+    Message("谢谢", "不客气"),
+    Message("thank you", "You're welcome"),
+)
 SCENARIOS: list[Scenario] = [
-    Scenario("nlu_only", "domain response, no custom action (greet/help/thanks, zh+en)", (
-        Message("你好", "我是邻桌"),
-        Message("hello", "I'm Deskmate"),
-        Message("你能做什么", "我可以帮你"),
-        Message("what can you do", "I can help you with"),
-        Message("谢谢", "不客气"),
-        Message("thank you", "You're welcome"),
-    ), servers=("deskmate", "baseline")),
+    Scenario("nlu_only", "domain response, no custom action (greet/help/thanks, zh+en)", NLU_ONLY,
+             servers=("deskmate", "baseline")),
+    Scenario("long_conversation", "nlu_only's messages in one conversation per client, never restarted: Deskmate "
+             "ends a session every 20 messages (connectors/rasa_speedups.py); compare the quarters", NLU_ONLY,
+             servers=("deskmate", "baseline"), one_conversation=True),
     Scenario("action_who_is", "custom action action_who_is through the action webhook", (
         Message("李娜是谁", "账号 lina"),
         Message("who is Na Li", "id lina"),
@@ -286,16 +293,17 @@ class Driver:
 
     def plan(self, scenario: Scenario, load: Load) -> list[list[Job]]:
         """Each client's jobs: conversations of `conversation_turns` messages (without restarts: one pass through
-        the message set), each by the client's next sender."""
+        the message set), each by the client's next sender; a `one_conversation` scenario: one conversation."""
         count = len(scenario.messages)
-        length = self.conversation_turns or count
         plans: list[list[Job]] = []
         for c in range(load.clients):
             own = self.senders[c::load.clients]
             jobs: list[Job] = []
-            for j in range(load.messages // load.clients + (1 if c < load.messages % load.clients else 0)):
+            messages = load.messages // load.clients + (1 if c < load.messages % load.clients else 0)
+            length = messages if scenario.one_conversation else self.conversation_turns or count
+            for j in range(messages):
                 sender = own[(j // length) % len(own)]
-                if self.conversation_turns and j % length == 0:
+                if (self.conversation_turns or scenario.one_conversation) and j % length == 0:
                     jobs.append((sender, None))
                 jobs.append((sender, scenario.messages[(c + j) % count]))
             plans.append(jobs)
