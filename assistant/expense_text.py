@@ -169,7 +169,7 @@ PER_UNIT_WORDS = (  # a price per night, day or person: the total comes later
 )
 NUMBER_FALSE_FRIENDS_ZH = (
     "千万", "万一", "五一", "十一假", "十一期间", "十一长假", "双十一", "双11", "双十二", "双12", "一块儿", "一块去",
-    "一块吃", "一快",
+    "一块吃", "一快", "统一", "唯一", "一律",  # 打车统一六百: "uniformly 600", not 一六百
 )
 COUNT_UNIT_FALSE_FRIENDS_ZH = ("晚饭", "晚餐", "夜宵", "点心", "包子")  # 35 晚饭 is 35 for dinner, not 35 nights
 
@@ -183,7 +183,7 @@ CATEGORY_WORDS: dict[str, tuple[str, ...]] = {
         "轮渡", "船票", "交通", "机场大巴",
         "taxi", "cab", "uber", "didi", "lyft", "metro", "subway", "bus", "train", "flight", "plane ticket",
         "airfare", "air ticket", "parking", "fuel", "gasoline", "petrol", "toll", "car rental", "shuttle", "ferry",
-        "transport", "transportation", "train ticket", "high speed train", "airport shuttle",
+        "transport", "transportation", "train ticket", "high speed train", "airport shuttle", "mileage", "里程",
     ),
     "meals": (
         "午饭", "午餐", "晚饭", "晚餐", "早餐", "早饭", "夜宵", "宵夜", "工作餐", "吃饭", "饭", "餐", "外卖", "咖啡",
@@ -199,8 +199,11 @@ CATEGORY_WORDS: dict[str, tuple[str, ...]] = {
     "office": (
         "键盘", "鼠标", "显示器", "文具", "打印纸", "a4纸", "办公用品", "墨盒", "硒鼓", "u盘", "网线", "数据线",
         "充电器", "快递", "订书机", "插线板", "电脑包", "办公椅",
+        "耳机", "耳麦", "转换头", "转接头", "扩展坞", "摄像头", "升降桌", "显示器支架", "笔记本支架",
         "courier", "express delivery", "stapler", "power strip", "usb cable", "laptop bag", "office chair",
         "printer ink", "ink cartridge", "marker",
+        "headset", "headphones", "earphones", "earbuds", "adapter", "dongle", "docking station", "webcam",
+        "standing desk", "laptop stand", "monitor arm",
         "keyboard", "mouse", "mice", "monitor", "stationery", "office supplies", "office supply", "printer paper",
         "toner", "usb drive", "pen", "ethernet cable", "charger",
     ),

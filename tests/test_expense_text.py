@@ -43,6 +43,8 @@ def cases(lang: str, rows: list[tuple]) -> list:
 
 ZH_AMOUNTS = [
     ("58", "58", "CNY"),
+    ("打车统一六百", "600", "CNY"),  # 统一 (uniformly) is no 一 of 一六百
+    ("午饭一律三十", "30", "CNY"),
     ("1,280", "1280", "CNY"),
     ("1280.50", "1280.50", "CNY"),
     ("¥58", "58", "CNY"),
@@ -322,6 +324,8 @@ ZH_CATEGORIES = [
     ("交通费140", "transport"), ("是交通", "transport"), ("机场大巴30", "transport"), ("餐饮268", "meals"),
     ("加班餐三十八", "meals"), ("算通讯吧", "telecom"), ("快递费23块", "office"), ("订书机二十五", "office"),
     ("插线板56块", "office"), ("电脑包199", "office"), ("办公椅超过五百", "office"),
+    ("耳机299", "office"), ("转换头六十九", "office"), ("扩展坞 420", "office"), ("升降桌1800", "office"),
+    ("里程 120", "transport"),
 ]
 EN_CATEGORIES = [
     ("taxi", "transport"), ("cab", "transport"), ("uber", "transport"), ("didi", "transport"),
@@ -343,6 +347,8 @@ EN_CATEGORIES = [
     ("usb cable 29", "office"), ("laptop bag", "office"), ("mobile plan 150", "telecom"),
     ("office chair 420", "office"), ("the mobile bill is over two hundred", "telecom"),
     ("printer ink 180", "office"), ("whiteboard markers, forty two", "office"),
+    ("headset 299", "office"), ("noise cancelling headphones", "office"), ("usb-c adapter 89", "office"),
+    ("docking station", "office"), ("standing desk 1800", "office"), ("mileage 120", "transport"),
     ("samples sent by express delivery, thirty six yuan", "office"),
 ]
 
