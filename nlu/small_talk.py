@@ -1,8 +1,8 @@
 """Whole-message small talk (hello, bye, thanks, yes, no) from a lexicon instead of the classifier's guess.
 
 "886", "ttyl", "好嘞" or "nah" are idioms: a classifier that has not seen one cannot work it out from its
-letters, and VocabularyGuard rightly calls a message of unseen words gibberish. `nlu/small_talk.yml` lists
-the whole messages that mean greet / goodbye / thanks / affirm / deny in either language; a message that is
+letters, and VocabularyGuard rightly calls a message of unseen words ("hlep") gibberish. `nlu/small_talk.yml`
+lists the whole messages that mean greet / goodbye / thanks / affirm / deny / help in either language; a message that is
 exactly one of them (case, punctuation, emoji, spaces and a leading filler aside) gets that intent with full
 confidence. Anything longer is left to the classifier. The lexicon is read at training time and stored with
 the model. It runs last, so neither the FallbackClassifier nor VocabularyGuard turns a known idiom into

@@ -283,11 +283,11 @@ def test_a_whole_small_talk_message_gets_the_lexicons_intent_even_after_a_fallba
     said = {text: Message(data={"text": text, "intent": {"name": "nlu_fallback", "confidence": 1.0},
                                 "intent_ranking": [{"name": "nlu_fallback", "confidence": 1.0},
                                                    {"name": "claim_expense", "confidence": 0.3}]})
-            for text in ("886", "TTYL!", "呃 好嘞", "谢谢~", "nope", "886 帮我报销昨天打车58")}
+            for text in ("886", "TTYL!", "呃 好嘞", "谢谢~", "nope", "Hlep!", "求助", "886 帮我报销昨天打车58")}
     matcher.process(list(said.values()))
     intents = {text: m.get("intent")["name"] for text, m in said.items()}
     assert intents == {"886": "goodbye", "TTYL!": "goodbye", "呃 好嘞": "affirm", "谢谢~": "thanks",
-                       "nope": "deny", "886 帮我报销昨天打车58": "nlu_fallback"}
+                       "nope": "deny", "Hlep!": "help", "求助": "help", "886 帮我报销昨天打车58": "nlu_fallback"}
     assert said["886"].get("intent_ranking")[0] == {"name": "goodbye", "confidence": 1.0}
 
     conflicting = tmp_path / "lexicon.yml"
@@ -304,7 +304,7 @@ def test_the_small_talk_lexicon_holds_no_word_that_is_an_action_here() -> None:
                "never mind", "claim")
     lexicon = read_lexicon(ROOT / "nlu" / "small_talk.yml")
     assert [key for key in lexicon if any(a in key for a in actions)] == []
-    assert set(lexicon.values()) == {"greet", "goodbye", "thanks", "affirm", "deny"}
+    assert set(lexicon.values()) == {"greet", "goodbye", "thanks", "affirm", "deny", "help"}
 
 
 def test_the_intent_blend_averages_diet_with_a_linear_model_that_survives_a_reload(tmp_path: Path) -> None:
