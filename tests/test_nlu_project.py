@@ -186,6 +186,17 @@ def test_the_eval_scores_each_feature_on_its_own_intents() -> None:
     assert scores["zh"] == {}
 
 
+def test_the_eval_reports_the_issues_intent_groups_as_features() -> None:
+    """Issue 2's target is on the base intents together, issue 3's on the claim form's and the approvals'."""
+    from tools.eval_nlu import load_dataset
+
+    features = load_dataset().features
+    assert set(features["base intents"]) == {"greet", "goodbye", "thanks", "help", "affirm", "deny", "out_of_scope"}
+    assert set(features["reimbursement intents"]) == set(features["claims"]) | set(features["approvals"])
+    assert {"claim_expense", "ask_policy", "submit_claim", "approve_claim", "withdraw_claim",
+            "claim_status"} <= set(features["reimbursement intents"])
+
+
 def _message(text: str, intent: str, diet_entities: list[dict]) -> Any:
     from rasa.shared.nlu.training_data.message import Message
 
