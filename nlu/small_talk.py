@@ -1,4 +1,4 @@
-"""Whole-message small talk (hello, bye, thanks, yes, no) from a lexicon instead of the classifier's guess.
+"""Whole-message small talk (hello, bye, thanks, yes, no) and help from a lexicon instead of the classifier's guess.
 
 "886", "ttyl", "好嘞" or "nah" are idioms: a classifier that has not seen one cannot work it out from its
 letters, and VocabularyGuard rightly calls a message of unseen words ("hlep") gibberish. `nlu/small_talk.yml`

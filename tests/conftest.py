@@ -79,12 +79,20 @@ def stack(running_stack) -> Iterator[Settings]:  # noqa: ANN001
 
 
 @pytest.fixture(scope="session")
-def running_stack(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201 - the assistant.devstack.Stack
-    from assistant.devstack import MODEL, Stack
-    from assistant.synapse import SYNAPSE_PYTHON
+def trained_model() -> Path:
+    """The model `make test` trains before the tests; a test that needs it fails without it, never skips."""
+    from assistant.devstack import MODEL
 
     if not (ROOT / MODEL).exists():
         pytest.fail(f"no trained model at {MODEL}: `make test` trains it first; run `make model`")
+    return ROOT / MODEL
+
+
+@pytest.fixture(scope="session")
+def running_stack(tmp_path_factory: pytest.TempPathFactory, trained_model: Path):  # noqa: ANN201 - devstack.Stack
+    from assistant.devstack import Stack
+    from assistant.synapse import SYNAPSE_PYTHON
+
     if not (ROOT / SYNAPSE_PYTHON).exists():
         pytest.fail(f"Synapse is not installed ({SYNAPSE_PYTHON}): `make test` installs it; run `make synapse`")
     var = tmp_path_factory.mktemp("stack")

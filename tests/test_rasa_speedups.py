@@ -3,6 +3,8 @@ does; a conversation session ends after SESSION_TURNS messages and nothing is lo
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
@@ -13,11 +15,7 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, 
 from rasa.shared.core.trackers import DialogueStateTracker
 
 import connectors.rest  # noqa: F401 - installs the speed-ups as the Rasa server does
-from assistant.config import ROOT
-from assistant.devstack import MODEL as MODEL_PATH
 from connectors.rasa_speedups import SESSION_TURNS, messages_in_session
-
-MODEL = ROOT / MODEL_PATH
 
 
 def validate(result: dict) -> bool:
@@ -58,11 +56,10 @@ def test_a_session_of_session_turns_messages_has_expired(messages: int, expired:
     assert processor._has_session_expired(_tracker(messages)) is expired
 
 
-async def test_a_long_conversation_is_cut_into_sessions_and_every_message_is_still_answered() -> None:
+async def test_a_long_conversation_is_cut_into_sessions_and_every_message_is_still_answered(
+        trained_model: Path) -> None:
     """The trained model in an Agent with Rasa's in-memory tracker store, as `make run` has it."""
-    if not MODEL.exists():
-        pytest.fail(f"no trained model at {MODEL}: `make test` trains it first; run `make model`")
-    agent = Agent.load(str(MODEL))
+    agent = Agent.load(str(trained_model))
     total = 2 * SESSION_TURNS + 5
     for n in range(total):
         replies = await agent.handle_text("你好" if n % 2 else "hello", sender_id="lina")
